@@ -1,0 +1,127 @@
+# Copyright 2026 The vit22b_pax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""A readable console for Pax runs.
+
+paxml turns on compile logging (~550 lines a run) and the libraries print
+deprecation noise. `quiet_console()` keeps a user's console to:
+  * one progress line per summary interval (step, loss, accuracy, steps/s, MFU),
+  * one line per evaluation (split, accuracy, shape bias, ...),
+  * checkpoint saves/restores, and every WARNING/ERROR that is not known noise.
+Everything still goes to TensorBoard; `--verbose_console` (vit22b_pax.main)
+turns the filter off.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+import warnings
+
+_METRICS_AT = re.compile(r'^Metrics values at step (\d+):')
+_EVAL_AT = re.compile(r'^step: (\d+), eval test (\S+) loss: (\S+)')
+_METRIC = re.compile(r'^  ([\w/.-]+)=(\S+)(?: \(weight=(\S+)\))?$')
+_STEPS_PER_SEC = re.compile(r'^steps/sec: (\S+)')
+_KEEP_INFO = (
+    re.compile(r'^Model initial global_step=(\d+)'),
+    re.compile(r'^\[PAX STATUS\]: (Saving checkpoint for final step|'
+               r'Starting training loop)'),
+    re.compile(r'Restor(ing|ed) .*checkpoint', re.IGNORECASE),
+    re.compile(r'^NON-FINITE', re.IGNORECASE),
+)
+# Known harmless warnings (ENVIRONMENT.md "Noise a user sees").
+_NOISE = (
+    'No registered CheckpointArgs found', 'deprecated', 'Deprecat',
+    'Explicitly requested dtype', 'cpu_feature_guard', 'oneDNN',
+    'jax.experimental.maps', 'Legacy Fiddle flags API',
+    'Finished tracing', 'Finished XLA compilation', 'Finished jaxpr',
+    'Compiling ', 'Tracing ', 'not found in the registry',
+    'Configured `CheckpointManager`', 'tensorstore',
+    'An NVIDIA GPU may be present', 'Platform \'cuda\'', 'Unable to initialize backend',
+    'Requested key', 'ocdbt', 'SaveArgs.aggregate', 'aggregate',
+)
+# Metrics shown on progress lines, in this order (others stay in TensorBoard).
+_SHOWN = ('loss', 'accuracy', 'acc5', 'shape_bias', 'kd_loss', 'agreement',
+          'zeroshot_accuracy', 'i2t_accuracy', 'mfu', 'model_tflops_per_sec')
+
+
+class ProgressFilter(logging.Filter):
+  """Turns paxml's INFO stream into compact progress lines on stderr."""
+
+  def __init__(self, stream=None):
+    super().__init__()
+    self._stream = stream or sys.stderr
+    self._block = None  # (kind, step, split, {metric: value})
+    self._steps_per_sec = None
+    self.last_eval: dict[str, dict[str, float]] = {}
+    self.last_eval_step: int | None = None
+    self.last_train: dict[str, float] = {}
+
+  def _emit(self, text: str) -> None:
+    print(text, file=self._stream, flush=True)
+
+  def flush(self) -> None:
+    if self._block is None:
+      return
+    kind, step, split, values = self._block
+    self._block = None
+    parts = [f'{k} {_fmt(values[k])}' for k in _SHOWN if k in values]
+    if kind == 'train':
+      self.last_train = dict(values)
+      if self._steps_per_sec is not None:
+        parts.append(f'steps/s {self._steps_per_sec:.2f}')
+      self._emit(f'[train] step {step:>6} | ' + ' | '.join(parts))
+    else:
+      self.last_eval[split] = dict(values)
+      self.last_eval_step = step
+      self._emit(f'[eval {split}] step {step:>6} | ' + ' | '.join(parts))
+
+  def filter(self, record: logging.LogRecord) -> bool:
+    try:
+      msg = record.getMessage()
+    except Exception:  # pylint: disable=broad-except
+      return True
+    m = _METRIC.match(msg)
+    if m and self._block is not None:
+      try:
+        self._block[3][m.group(1)] = float(m.group(2))
+      except ValueError:
+        pass
+      return False
+    self.flush()
+    if (m := _METRICS_AT.match(msg)):
+      self._block = ('train', int(m.group(1)), 'train', {})
+      return False
+    if (m := _EVAL_AT.match(msg)):
+      self._block = ('eval', int(m.group(1)), m.group(2), {})
+      return False
+    if (m := _STEPS_PER_SEC.match(msg)):
+      self._steps_per_sec = float(m.group(1))
+      return False
+    if record.levelno >= logging.WARNING:
+      return not any(n in msg for n in _NOISE)
+    if any(p.search(msg) for p in _KEEP_INFO):
+      return True
+    return False
+
+
+def _fmt(v: float) -> str:
+  return f'{v:.4f}' if abs(v) < 1e4 else f'{v:.3e}'
+
+
+def quiet_console() -> ProgressFilter:
+  """Silences library noise; returns the installed progress filter."""
+  os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+  warnings.filterwarnings('ignore', category=DeprecationWarning)
+  warnings.filterwarnings('ignore', category=FutureWarning)
+  warnings.filterwarnings('ignore', message='.*Explicitly requested dtype.*')
+  warnings.filterwarnings('ignore', message='.*is deprecated.*')
+  from absl import logging as absl_logging  # pylint: disable=g-import-not-at-top
+  progress = ProgressFilter()
+  handler = absl_logging.get_absl_handler()
+  handler.addFilter(progress)
+  for name in ('jax._src.dispatch', 'jax._src.interpreters.pxla',
+               'jax._src.compiler', 'absl', 'orbax', 'tensorflow'):
+    logging.getLogger(name).addFilter(progress)
+  return progress

@@ -1,0 +1,128 @@
+# Copyright 2026 The vit22b_pax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""Image classifier over the ViT-22B encoder, on praxis' ClassificationModel.
+
+The encoder is `network` and the classifier head is praxis' `softmax` layer:
+`FullSoftmax` (softmax cross-entropy: fine-tuning, ImageNet-style) or
+`SigmoidCrossEntropy` (multi-label sigmoid cross-entropy: the paper's JFT
+pretraining, head bias initialised negative). See `classifier_config`.
+
+Beyond praxis' metrics (avg_xent, accuracy, acc5, ...) it reports
+`total_loss` (the learner's loss name in every vit22b_pax experiment) and, when
+the batch carries `texture_label` (the cue-conflict split of the procedural
+data), the shape-bias metrics of Geirhos et al.:
+  shape_bias = shape hits / (shape hits + texture hits)
+over images whose texture class differs from their shape class, emitted as a
+weighted scalar with weight (shape hits + texture hits), so paxml's weighted
+mean over eval batches is exactly the pooled ratio.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax.numpy as jnp
+from praxis import base_layer
+from praxis import pax_fiddle
+from praxis import py_utils
+from praxis.layers import embedding_softmax
+from praxis.layers import models
+
+NestedMap = py_utils.NestedMap
+WeightInit = base_layer.WeightInit
+
+
+class ViT22BClassifier(models.ClassificationModel):
+  """ClassificationModel with a total_loss and a shape-bias metric.
+
+  Attributes:
+    shape_bias_metrics: emit shape/texture hit metrics when the batch has a
+      `texture_label` field (values < 0 mark images without a texture cue).
+  """
+
+  shape_bias_metrics: bool = True
+
+  def compute_loss(self, predictions: NestedMap,
+                   input_batch: NestedMap) -> tuple[NestedMap, dict[str, Any]]:
+    metrics, per_example_out = super().compute_loss(predictions, input_batch)
+    out = predictions.softmax_output
+    metrics.total_loss = (out.avg_xent, out.total_weight)
+    logits = out.logits
+    if self.shape_bias_metrics and 'texture_label' in input_batch:
+      metrics.update(shape_bias_metrics(logits, input_batch.label,
+                                        input_batch.texture_label,
+                                        predictions.example_weights))
+    per_example_out['logits'] = logits
+    return metrics, per_example_out
+
+
+def shape_bias_metrics(logits, labels, texture_labels, weights) -> NestedMap:
+  """Shape-bias weighted scalars for a batch of cue-conflict images.
+
+  Args:
+    logits: [B, K] class scores.
+    labels: [B] shape class.
+    texture_labels: [B] class whose texture the image carries (< 0: none).
+    weights: [B] example weights (padding has weight 0).
+
+  Returns:
+    NestedMap of (value, weight) pairs: shape_bias, shape_accuracy,
+    texture_accuracy (the fraction of conflict images classified by texture).
+  """
+  pred = jnp.argmax(logits, axis=-1)
+  labels = labels.astype(pred.dtype)
+  texture_labels = texture_labels.astype(pred.dtype)
+  valid = ((texture_labels >= 0) & (texture_labels != labels)).astype(
+      jnp.float32) * weights
+  shape_hits = jnp.sum((pred == labels) * valid)
+  texture_hits = jnp.sum((pred == texture_labels) * valid)
+  cue_hits = shape_hits + texture_hits
+  n = jnp.sum(valid)
+  return NestedMap(
+      shape_bias=(shape_hits / jnp.maximum(cue_hits, 1e-9), cue_hits),
+      shape_accuracy=(shape_hits / jnp.maximum(n, 1e-9), n),
+      texture_accuracy=(texture_hits / jnp.maximum(n, 1e-9), n),
+  )
+
+
+def classifier_config(
+    network_p: pax_fiddle.Config,
+    num_classes: int,
+    loss: str = 'softmax',
+    head_zero_init: bool = True,
+    head_bias_init: float | None = None,
+) -> pax_fiddle.Config[ViT22BClassifier]:
+  """Builds a ViT22BClassifier config.
+
+  Args:
+    network_p: encoder config (images [B, H, W, C] -> features [B, D]); its
+      `model_dims` is the head's input width.
+    num_classes: number of classes K.
+    loss: 'softmax' (FullSoftmax, softmax cross-entropy) or 'sigmoid'
+      (SigmoidCrossEntropy, multi-label sigmoid cross-entropy as in the paper's
+      JFT pretraining).
+    head_zero_init: initialise the head kernel to zeros (big_vision's
+      `head_zeroinit`, the usual choice for fine-tuning).
+    head_bias_init: constant head bias; default 0 for softmax and -10 for
+      sigmoid (big_vision JFT: sigmoid losses start from a negative bias so the
+      initial loss is not dominated by the ~all-negative targets).
+
+  Returns:
+    The model config.
+  """
+  if loss not in ('softmax', 'sigmoid'):
+    raise ValueError(f"loss must be 'softmax' or 'sigmoid', got {loss!r}.")
+  if num_classes < 2:
+    raise ValueError(f'num_classes must be >= 2, got {num_classes}.')
+  if head_bias_init is None:
+    head_bias_init = -10.0 if loss == 'sigmoid' else 0.0
+  cls = (embedding_softmax.FullSoftmax if loss == 'softmax'
+         else embedding_softmax.SigmoidCrossEntropy)
+  softmax_p = pax_fiddle.Config(
+      cls, input_dims=network_p.model_dims, num_classes=num_classes,
+      bias_init=head_bias_init)
+  if head_zero_init:
+    softmax_p.feed_forward_tpl.linear_tpl.params_init = WeightInit.Constant(0.0)
+  return pax_fiddle.Config(
+      ViT22BClassifier, name='classifier', network_tpl=network_p,
+      softmax_tpl=softmax_p)
