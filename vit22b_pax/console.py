@@ -19,7 +19,7 @@ import re
 import sys
 import warnings
 
-_METRICS_AT = re.compile(r'^Metrics values at step (\d+):')
+_TASK_STATUS = re.compile(r'^Setting task status: step = (\d+), loss= (\S+?),? (.*)$')
 _EVAL_AT = re.compile(r'^step: (\d+), eval test (\S+) loss: (\S+)')
 _METRIC = re.compile(r'^  ([\w/.-]+)=(\S+)(?: \(weight=(\S+)\))?$')
 _STEPS_PER_SEC = re.compile(r'^steps/sec: (\S+)')
@@ -47,12 +47,18 @@ _SHOWN = ('loss', 'accuracy', 'acc5', 'shape_bias', 'kd_loss', 'agreement',
 
 
 class ProgressFilter(logging.Filter):
-  """Turns paxml's INFO stream into compact progress lines on stderr."""
+  """Turns paxml's INFO stream into compact progress lines on stderr.
+
+  Train metrics come from the one-line task status paxml writes at each
+  summary step; eval metrics from the eval program's block (its header line,
+  then one '  name=value (weight=w)' line per metric, all from one thread).
+  """
 
   def __init__(self, stream=None):
     super().__init__()
     self._stream = stream or sys.stderr
-    self._block = None  # (kind, step, split, {metric: value})
+    self._blocks = {}  # thread id -> (step, split, {metric: value})
+    self._eval_losses = []  # (step, loss) of evals: their task status echoes.
     self._steps_per_sec = None
     self.last_eval: dict[str, dict[str, float]] = {}
     self.last_eval_step: int | None = None
@@ -61,49 +67,67 @@ class ProgressFilter(logging.Filter):
   def _emit(self, text: str) -> None:
     print(text, file=self._stream, flush=True)
 
-  def flush(self) -> None:
-    if self._block is None:
-      return
-    kind, step, split, values = self._block
-    self._block = None
-    parts = [f'{k} {_fmt(values[k])}' for k in _SHOWN if k in values]
-    if kind == 'train':
-      self.last_train = dict(values)
-      if self._steps_per_sec is not None:
-        parts.append(f'steps/s {self._steps_per_sec:.2f}')
-      self._emit(f'[train] step {step:>6} | ' + ' | '.join(parts))
-    else:
+  def flush(self, thread=None) -> None:
+    threads = list(self._blocks) if thread is None else [thread]
+    for t in threads:
+      if t not in self._blocks:
+        continue
+      step, split, values = self._blocks.pop(t)
+      self._eval_losses.append((step, values.get('loss')))
       self.last_eval[split] = dict(values)
       self.last_eval_step = step
-      self._emit(f'[eval {split}] step {step:>6} | ' + ' | '.join(parts))
+      self._emit(f'[eval {split}] step {step:>6} | ' + _join(values))
+
+  def _train_line(self, step: int, loss: float, rest: str) -> None:
+    for i, (s, l) in enumerate(self._eval_losses):
+      if s == step and l is not None and abs(l - loss) <= 1e-5 * max(1, abs(l)):
+        del self._eval_losses[i]  # An eval program's status, not training.
+        return
+    values = {'loss': loss}
+    for item in rest.split(', '):
+      key, _, value = item.partition('=')
+      try:
+        values[key.strip()] = float(value)
+      except ValueError:
+        pass
+    self.last_train = values
+    values.pop('shape_bias', None)  # Only meaningful on cue-conflict evals.
+    line = f'[train] step {step:>6} | ' + _join(values)
+    if self._steps_per_sec is not None:
+      line += f' | steps/s {self._steps_per_sec:.2f}'
+    self._emit(line)
 
   def filter(self, record: logging.LogRecord) -> bool:
     try:
       msg = record.getMessage()
     except Exception:  # pylint: disable=broad-except
       return True
-    m = _METRIC.match(msg)
-    if m and self._block is not None:
-      try:
-        self._block[3][m.group(1)] = float(m.group(2))
-      except ValueError:
-        pass
-      return False
-    self.flush()
-    if (m := _METRICS_AT.match(msg)):
-      self._block = ('train', int(m.group(1)), 'train', {})
-      return False
+    thread = record.thread
+    if thread in self._blocks:
+      if (m := _METRIC.match(msg)):
+        try:
+          self._blocks[thread][2][m.group(1)] = float(m.group(2))
+        except ValueError:
+          pass
+        return False
+      self.flush(thread)
     if (m := _EVAL_AT.match(msg)):
-      self._block = ('eval', int(m.group(1)), m.group(2), {})
+      self._blocks[thread] = (int(m.group(1)), m.group(2),
+                              {'loss': float(m.group(3))})
+      return False
+    if (m := _TASK_STATUS.match(msg)):
+      self._train_line(int(m.group(1)), float(m.group(2)), m.group(3))
       return False
     if (m := _STEPS_PER_SEC.match(msg)):
       self._steps_per_sec = float(m.group(1))
       return False
     if record.levelno >= logging.WARNING:
       return not any(n in msg for n in _NOISE)
-    if any(p.search(msg) for p in _KEEP_INFO):
-      return True
-    return False
+    return any(p.search(msg) for p in _KEEP_INFO)
+
+
+def _join(values: dict[str, float]) -> str:
+  return ' | '.join(f'{k} {_fmt(values[k])}' for k in _SHOWN if k in values)
 
 
 def _fmt(v: float) -> str:

@@ -61,11 +61,16 @@ def run(argv=None) -> None:
   verbose = '--verbose_console' in argv
   argv = [a for a in argv if a != '--verbose_console']
   progress = None if verbose else console.quiet_console()
+  import jax  # pylint: disable=g-import-not-at-top
   from absl import app  # pylint: disable=g-import-not-at-top
+  from absl import flags  # pylint: disable=g-import-not-at-top
   from fiddle import absl_flags  # pylint: disable=g-import-not-at-top
   from paxml import main as pax_main  # pylint: disable=g-import-not-at-top
   if not verbose:
     _wrap_setup_jax()
+  # As paxml.main's __main__ block: --jax_backend_target etc., --job_log_dir.
+  jax.config.config_with_absl()
+  flags.mark_flag_as_required('job_log_dir')
 
   def _main(args):
     pax_main.main(args)

@@ -24,14 +24,14 @@ import jax.numpy as jnp
 from paxml import base_experiment
 from paxml import learners
 from paxml import tasks_lib
-from praxis import base_layer
-from praxis import optimizers
 from praxis import pax_fiddle
-from praxis import schedules
 
 from vit22b_pax.experiments import executor as executor_lib
+from vit22b_pax.layers import sharding
 from vit22b_pax.layers import variants
 from vit22b_pax.models import classifier
+from vit22b_pax.optim import adafactor
+from vit22b_pax.optim import schedules as vit_schedules
 
 
 class ViT22BExperiment(base_experiment.BaseExperiment):
@@ -56,7 +56,7 @@ class ViT22BExperiment(base_experiment.BaseExperiment):
   REMAT_POLICY = None
   LOSS = 'sigmoid'
   HEAD_ZERO_INIT = True
-  HEAD_BIAS_INIT = None  # None: -10 for sigmoid, 0 for softmax.
+  HEAD_BIAS_INIT = None  # None: -log(K-1) for sigmoid, 0 for softmax.
   FPROP_DTYPE = 'float32'
 
   # Optimizer section (paper: Adafactor variant, rsqrt schedule).
@@ -85,12 +85,19 @@ class ViT22BExperiment(base_experiment.BaseExperiment):
     overrides = dict(
         model_dims=self.MODEL_DIMS, num_layers=self.NUM_LAYERS,
         hidden_dims=self.HIDDEN_DIMS, num_heads=self.NUM_HEADS,
-        patch_size=self.PATCH_SIZE, pooling=self.POOLING,
+        pooling=self.POOLING,
         parallel=self.PARALLEL, fused=self.FUSED, qk_norm=self.QK_NORM,
         norm_type=self.NORM_TYPE, use_bias=self.USE_BIAS, scan=self.SCAN,
         remat_policy=self.REMAT_POLICY)
     overrides = {k: v for k, v in overrides.items() if v is not None}
-    return variants.encoder_config(self.VARIANT, self.IMAGE_SIZE, **overrides)
+    return variants.encoder_config(self.variant_name(), self.IMAGE_SIZE,
+                                   **overrides)
+
+  def variant_name(self) -> str:
+    """VARIANT with PATCH_SIZE applied, e.g. 'Ti/4'."""
+    if self.PATCH_SIZE is None:
+      return self.VARIANT
+    return f'{self.VARIANT.split("/")[0]}/{self.PATCH_SIZE}'
 
   def _model(self) -> pax_fiddle.Config:
     return classifier.classifier_config(
@@ -99,18 +106,18 @@ class ViT22BExperiment(base_experiment.BaseExperiment):
 
   # -- Optimizer -----------------------------------------------------------
   def _lr_schedule(self) -> pax_fiddle.Config:
-    from vit22b_pax.optim import schedules as vit_schedules  # pylint: disable=g-import-not-at-top
-    return vit_schedules.rsqrt_config(
-        warmup_steps=self.WARMUP_STEPS, timescale=self.TIMESCALE,
-        cooldown_steps=self.COOLDOWN_STEPS, total_steps=self.TRAIN_STEPS)
+    return pax_fiddle.Config(
+        vit_schedules.RsqrtSchedule, warmup_steps=self.WARMUP_STEPS,
+        timescale=self.TIMESCALE, cooldown_steps=self.COOLDOWN_STEPS,
+        total_steps=self.TRAIN_STEPS)
 
   def _optimizer(self) -> pax_fiddle.Config:
-    from vit22b_pax.optim import adafactor  # pylint: disable=g-import-not-at-top
-    return adafactor.optimizer_config(
-        learning_rate=self.LEARNING_RATE, lr_schedule=self._lr_schedule(),
+    return pax_fiddle.Config(
+        adafactor.ViT22BAdafactor, learning_rate=self.LEARNING_RATE,
+        lr_schedule=self._lr_schedule(),
+        clip_gradient_norm_to_value=self.GRAD_CLIP_NORM,
         weight_decay=self.WEIGHT_DECAY,
-        head_weight_decay=self.HEAD_WEIGHT_DECAY,
-        grad_clip_norm=self.GRAD_CLIP_NORM)
+        head_weight_decay=self.HEAD_WEIGHT_DECAY)
 
   def _learner(self) -> pax_fiddle.Config[learners.Learner]:
     return pax_fiddle.Config(
@@ -136,7 +143,6 @@ class ViT22BExperiment(base_experiment.BaseExperiment):
     model_p.fprop_dtype = jnp.dtype(self.FPROP_DTYPE)
     if math.prod(self.ICI_MESH_SHAPE) * math.prod(
         self.DCN_MESH_SHAPE or [1]) > 1:
-      from vit22b_pax.layers import sharding  # pylint: disable=g-import-not-at-top
       sharding.set_sharding(model_p.network_tpl,
                             mesh_axis_names=tuple(self.MESH_AXIS_NAMES))
 

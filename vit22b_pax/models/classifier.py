@@ -19,6 +19,7 @@ mean over eval batches is exactly the pooled ratio.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import jax.numpy as jnp
@@ -78,8 +79,11 @@ def shape_bias_metrics(logits, labels, texture_labels, weights) -> NestedMap:
   texture_hits = jnp.sum((pred == texture_labels) * valid)
   cue_hits = shape_hits + texture_hits
   n = jnp.sum(valid)
+  # A batch without cue hits gets a negligible weight rather than 0, so the
+  # pooled ratio of a split with no hit at all is 0 instead of 0/0.
   return NestedMap(
-      shape_bias=(shape_hits / jnp.maximum(cue_hits, 1e-9), cue_hits),
+      shape_bias=(shape_hits / jnp.maximum(cue_hits, 1e-9),
+                  jnp.maximum(cue_hits, 1e-6)),
       shape_accuracy=(shape_hits / jnp.maximum(n, 1e-9), n),
       texture_accuracy=(texture_hits / jnp.maximum(n, 1e-9), n),
   )
@@ -103,9 +107,11 @@ def classifier_config(
       JFT pretraining).
     head_zero_init: initialise the head kernel to zeros (big_vision's
       `head_zeroinit`, the usual choice for fine-tuning).
-    head_bias_init: constant head bias; default 0 for softmax and -10 for
-      sigmoid (big_vision JFT: sigmoid losses start from a negative bias so the
-      initial loss is not dominated by the ~all-negative targets).
+    head_bias_init: constant head bias; default 0 for softmax and
+      -log(K - 1) for sigmoid, which makes every initial class probability
+      1/K. For JFT's 29,593 classes that is -10.3, i.e. big_vision's
+      `init_head_bias=-10`: sigmoid losses start from a negative bias so the
+      initial loss is not dominated by the ~all-negative targets.
 
   Returns:
     The model config.
@@ -115,7 +121,8 @@ def classifier_config(
   if num_classes < 2:
     raise ValueError(f'num_classes must be >= 2, got {num_classes}.')
   if head_bias_init is None:
-    head_bias_init = -10.0 if loss == 'sigmoid' else 0.0
+    head_bias_init = (-math.log(num_classes - 1) if loss == 'sigmoid'
+                      else 0.0)
   cls = (embedding_softmax.FullSoftmax if loss == 'softmax'
          else embedding_softmax.SigmoidCrossEntropy)
   softmax_p = pax_fiddle.Config(
