@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Type
+from typing import Any, Sequence, Type
 
 from paxml import base_experiment
+from paxml import base_task
 from paxml import parameterized_experiment
+from paxml import programs
 from praxis import base_hyperparams
+from praxis import base_input
 from praxis import pax_fiddle
 
 
@@ -21,9 +24,22 @@ class ViT22BParameterizedExperiment(
   guard).
   """
 
-  def __init__(self, *, train_program=None, eval_during_train: bool = True,
-               **kwargs):
-    super().__init__(**kwargs)
+  # Explicit, annotated arguments: pax_fiddle.build leaves arguments typed
+  # `pax_fiddle.Config` unbuilt (datasets and programs are templates).
+  def __init__(
+      self,
+      *,
+      task: pax_fiddle.Config[base_task.BaseTask],
+      train_datasets: Sequence[pax_fiddle.Config[base_input.BaseInput]] = (),
+      eval_datasets: Sequence[pax_fiddle.Config[base_input.BaseInput]] = (),
+      input_specs_provider: pax_fiddle.Config[
+          base_input.BaseInputSpecsProvider] | None = None,
+      train_program: pax_fiddle.Config[programs.BaseTrainProgram] | None = None,
+      eval_during_train: bool = True,
+  ):
+    super().__init__(task=task, train_datasets=train_datasets,
+                     eval_datasets=eval_datasets,
+                     input_specs_provider=input_specs_provider)
     self._train_program_p = train_program
     self._eval_during_train = eval_during_train
 

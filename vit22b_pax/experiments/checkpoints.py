@@ -51,9 +51,9 @@ def resolve_step(job_log_dir: str, step: int | None) -> tuple[str, int]:
     ValueError: no such folder, no checkpoint in it, or no such step.
   """
   if not job_log_dir:
-    raise ValueError('No source checkpoint given: set the experiment\'s '
-                     'PRETRAIN_DIR (a pretraining job_log_dir), e.g. '
-                     '--fdl.PRETRAIN_DIR=runs/pretrain.')
+    raise ValueError(
+        "No source checkpoint given: set the experiment's PRETRAIN_DIR (a "
+        "pretraining job_log_dir), e.g. --fdl.PRETRAIN_DIR='\"runs/pretrain\"'.")
   ckpt_dir = checkpoint_dir(job_log_dir)
   steps = available_steps(ckpt_dir)
   if not steps:

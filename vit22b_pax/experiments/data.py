@@ -72,12 +72,13 @@ class ProceduralData(_ImageData):
     evals = [self._procedural('test', False,
                               batch_size=self._eval_batch_size(),
                               num_examples=self.EVAL_EXAMPLES,
-                              reset_for_eval=True)]
+                              reset_for_eval=True, eval_loop_num_batches=-1)]
     if self.EVAL_CONFLICT:
       evals.append(self._procedural('conflict', False,
                                     batch_size=self._eval_batch_size(),
                                     num_examples=self.EVAL_EXAMPLES,
-                                    reset_for_eval=True))
+                                    reset_for_eval=True,
+                                    eval_loop_num_batches=-1))
     return [train] + evals
 
 
@@ -102,6 +103,7 @@ class FashionMnistData(_ImageData):
                           **common),
         pax_fiddle.Config(real.FashionMnistInput, name='test', split='test',
                           is_training=False, reset_for_eval=True,
+                          eval_loop_num_batches=-1,
                           batch_size=self._eval_batch_size(),
                           num_examples=self.EVAL_EXAMPLES, **common),
     ]
@@ -132,7 +134,7 @@ class ImageFolderData(_ImageData):
                           mixup_alpha=self.MIXUP_ALPHA, **common),
         pax_fiddle.Config(real.ImageFolderInput, name=self.EVAL_SPLIT,
                           split=self.EVAL_SPLIT, is_training=False,
-                          reset_for_eval=True,
+                          reset_for_eval=True, eval_loop_num_batches=-1,
                           batch_size=self._eval_batch_size(), **common),
     ]
 
@@ -150,7 +152,7 @@ class TfdsData(_ImageData):
     if not self.TFDS_NAME:
       raise ValueError('TfdsData needs TFDS_NAME (e.g. "imagenet2012"); got '
                        f'{self.TFDS_NAME!r}.')
-    common = dict(tfds_name=self.TFDS_NAME, data_dir=self.TFDS_DATA_DIR,
+    common = dict(dataset_name=self.TFDS_NAME, data_dir=self.TFDS_DATA_DIR,
                   image_size=self.IMAGE_SIZE, num_classes=self.NUM_CLASSES)
     return [
         pax_fiddle.Config(real.TfdsInput, name='train', split=self.TRAIN_SPLIT,
@@ -160,6 +162,6 @@ class TfdsData(_ImageData):
                           mixup_alpha=self.MIXUP_ALPHA, **common),
         pax_fiddle.Config(real.TfdsInput, name=self.EVAL_SPLIT,
                           split=self.EVAL_SPLIT, is_training=False,
-                          reset_for_eval=True,
+                          reset_for_eval=True, eval_loop_num_batches=-1,
                           batch_size=self._eval_batch_size(), **common),
     ]

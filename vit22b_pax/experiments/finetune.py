@@ -11,7 +11,7 @@ grid and is resampled to the new resolution at run time.
 
   python -m paxml.main --job_log_dir=runs/finetune \
       --fdl_config=vit22b_pax.experiments.finetune.ProceduralFinetuneTiny \
-      --fdl.PRETRAIN_DIR=runs/pretrain
+      --fdl.PRETRAIN_DIR='"runs/pretrain"'
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ class LinearProbeBase(WarmStartBase):
     return learner_p
 
 
-class _TinyRun:
+class TinyRun:
   """Run length of the CPU-sized warm-started jobs."""
 
   TRAIN_STEPS = 300
@@ -126,7 +126,7 @@ class _TinyRun:
 
 
 @experiment_registry.register
-class ProceduralFinetuneTiny(_TinyRun, FinetuneBase,
+class ProceduralFinetuneTiny(TinyRun, FinetuneBase,
                              pretrain.ProceduralViT22BTiny):
   """Fine-tunes ProceduralViT22BTiny at 48 px (posemb resampled 8x8 -> 12x12),
   softmax cross-entropy, new zero-initialised head."""
@@ -135,7 +135,7 @@ class ProceduralFinetuneTiny(_TinyRun, FinetuneBase,
 
 
 @experiment_registry.register
-class ProceduralLinearProbeTiny(_TinyRun, LinearProbeBase,
+class ProceduralLinearProbeTiny(TinyRun, LinearProbeBase,
                                 pretrain.ProceduralViT22BTiny):
   """Linear probe on frozen ProceduralViT22BTiny features (32 px)."""
 
@@ -143,7 +143,7 @@ class ProceduralLinearProbeTiny(_TinyRun, LinearProbeBase,
 
 
 @experiment_registry.register
-class FashionMnistLinearProbeTiny(_TinyRun, LinearProbeBase,
+class FashionMnistLinearProbeTiny(TinyRun, LinearProbeBase,
                                   pretrain.FashionMnistViT22BTiny):
   """Linear probe of FashionMnistViT22BTiny features on Fashion-MNIST."""
 

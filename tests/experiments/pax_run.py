@@ -1,0 +1,57 @@
+# Copyright 2026 The vit22b_pax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""Runs `python -m paxml.main` (or vit22b_pax.main) in a subprocess for tests."""
+
+from __future__ import annotations
+
+import glob
+import os
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def run_pax(args, *, devices: int = 1, module: str = 'paxml.main',
+            timeout: int = 600, check: bool = True):
+  """Runs a Pax job; returns the CompletedProcess (stdout+stderr merged)."""
+  env = dict(os.environ)
+  env['XLA_FLAGS'] = f'--xla_force_host_platform_device_count={devices}'
+  env['TF_CPP_MIN_LOG_LEVEL'] = '3'
+  env['PYTHONPATH'] = os.pathsep.join(
+      [str(ROOT)] + [p for p in env.get('PYTHONPATH', '').split(os.pathsep)
+                     if p])
+  proc = subprocess.run([sys.executable, '-m', module] + list(args),
+                        cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                        stderr=subprocess.STDOUT, text=True, timeout=timeout)
+  if check and proc.returncode != 0:
+    raise AssertionError(f'{module} {args} failed ({proc.returncode}):\n'
+                         f'{proc.stdout[-6000:]}')
+  return proc
+
+
+def checkpoint_steps(job_log_dir) -> list[int]:
+  return sorted(int(p.rsplit('_', 1)[1]) for p in glob.glob(
+      os.path.join(job_log_dir, 'checkpoints', 'checkpoint_*')))
+
+
+def scalars(job_log_dir, subdir: str, tag: str) -> dict[int, float]:
+  """{step: value} of a TensorBoard scalar under summaries/<subdir>."""
+  from tensorboard.backend.event_processing import event_accumulator  # pylint: disable=g-import-not-at-top
+  path = os.path.join(job_log_dir, 'summaries', subdir)
+  acc = event_accumulator.EventAccumulator(
+      path, size_guidance={event_accumulator.TENSORS: 0,
+                           event_accumulator.SCALARS: 0})
+  acc.Reload()
+  out = {}
+  if tag in acc.Tags().get('tensors', []):
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    for ev in acc.Tensors(tag):
+      out[ev.step] = float(tf.make_ndarray(ev.tensor_proto))
+  elif tag in acc.Tags().get('scalars', []):
+    for ev in acc.Scalars(tag):
+      out[ev.step] = ev.value
+  else:
+    raise KeyError(f'{tag!r} not in {path}: {acc.Tags()}')
+  return out

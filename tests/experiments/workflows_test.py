@@ -1,0 +1,157 @@
+# Copyright 2026 The vit22b_pax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""End to end through `python -m paxml.main`: pretrain, resume, then the
+warm-started workflows consume the pretraining checkpoint for real."""
+
+import os
+import tempfile
+
+from absl.testing import absltest
+import numpy as np
+
+from tests.experiments import pax_run
+from vit22b_pax.experiments import checkpoints
+from vit22b_pax.experiments import finetune
+
+_PRETRAIN = 'vit22b_pax.experiments.pretrain.ProceduralViT22BSmoke'
+_STATE = {}
+
+
+def setUpModule():
+  tmp = tempfile.mkdtemp(prefix='vit22b_workflows_')
+  _STATE['tmp'] = tmp
+  _STATE['pretrain'] = os.path.join(tmp, 'pretrain')
+  _STATE['pretrain_log'] = pax_run.run_pax(
+      [f'--exp={_PRETRAIN}', f'--job_log_dir={_STATE["pretrain"]}'],
+      module='vit22b_pax.main').stdout
+
+
+class PretrainTest(absltest.TestCase):
+
+  def test_trains_evaluates_and_checkpoints(self):
+    log = _STATE['pretrain_log']
+    self.assertContainsSubset({3, 6},
+                              set(pax_run.checkpoint_steps(_STATE['pretrain'])))
+    self.assertIn('[train] step', log)
+    self.assertIn('[eval test] step      6', log)
+    self.assertIn('[eval conflict] step      6', log)
+    self.assertIn('Checkpoints: ', log)
+    self.assertLess(log.count('Finished XLA compilation'), 1)
+    acc = pax_run.scalars(_STATE['pretrain'], 'eval_test_test',
+                          'Metrics/accuracy')
+    self.assertIn(6, acc)
+    self.assertTrue(0.0 <= acc[6] <= 1.0)
+    bias = pax_run.scalars(_STATE['pretrain'], 'eval_test_conflict',
+                           'Metrics/shape_bias')
+    self.assertIn(6, bias)
+
+  def test_second_run_resumes_from_checkpoint(self):
+    out = pax_run.run_pax([
+        f'--fdl_config={_PRETRAIN}', '--fdl.TRAIN_STEPS=9',
+        f'--job_log_dir={_STATE["pretrain"]}']).stdout
+    self.assertIn('Model initial global_step=6', out)
+    self.assertEqual(pax_run.checkpoint_steps(_STATE['pretrain'])[-1], 9)
+
+
+class WarmStartTest(absltest.TestCase):
+
+  def _run(self, exp, job, *extra, module='finetune'):
+    return pax_run.run_pax([
+        f'--fdl_config=vit22b_pax.experiments.{module}.{exp}',
+        f'--fdl.PRETRAIN_DIR="{_STATE["pretrain"]}"', f'--job_log_dir={job}',
+        *extra])
+
+  def test_linear_probe_keeps_backbone_bit_for_bit(self):
+    job = os.path.join(_STATE['tmp'], 'probe')
+    self._run('ProceduralLinearProbeSmoke', job)
+    self.assertEqual(pax_run.checkpoint_steps(job)[-1], 4)
+    names = [n for n in checkpoints.stored_shapes(
+        checkpoints.checkpoint_dir(job), 4) if n.startswith('params/network')]
+    self.assertGreater(len(names), 5)
+    for name in names:
+      np.testing.assert_array_equal(
+          checkpoints.read_variable(job, name),
+          checkpoints.read_variable(_STATE['pretrain'], name), err_msg=name)
+    head = 'params/softmax/logits_ffn/linear/w'
+    self.assertGreater(np.abs(checkpoints.read_variable(job, head)).max(), 0)
+
+  def test_finetune_loads_backbone_at_new_resolution(self):
+    job = os.path.join(_STATE['tmp'], 'finetune')
+    # Zero learning rate: every loaded variable must come out unchanged.
+    self._run('ProceduralFinetuneSmoke', job, '--fdl.LEARNING_RATE=0.0')
+    for name in ('params/network/pos_emb', 'params/network/patch_w'):
+      np.testing.assert_array_equal(
+          checkpoints.read_variable(job, name),
+          checkpoints.read_variable(_STATE['pretrain'], name))
+
+
+  def test_distillation_loads_frozen_teacher(self):
+    job = os.path.join(_STATE['tmp'], 'distill')
+    self._run('ProceduralDistillSmoke', job, module='distill')
+    stored = checkpoints.stored_shapes(checkpoints.checkpoint_dir(job), 4)
+    teacher = [n for n in stored if n.startswith('params/teacher/')]
+    self.assertGreater(len(teacher), 5)
+    for name in teacher:
+      np.testing.assert_array_equal(
+          checkpoints.read_variable(job, name),
+          checkpoints.read_variable(_STATE['pretrain'],
+                                    name.replace('teacher/', '', 1)),
+          err_msg=name)
+    self.assertTrue(any(n.startswith('params/student/') for n in stored))
+    kd = pax_run.scalars(job, 'train', 'Metrics/kd_loss')
+    self.assertTrue(all(np.isfinite(v) for v in kd.values()))
+
+  def test_lit_locks_image_tower_and_reports_zero_shot(self):
+    job = os.path.join(_STATE['tmp'], 'lit')
+    self._run('ProceduralLiTSmoke', job, module='lit')
+    stored = checkpoints.stored_shapes(checkpoints.checkpoint_dir(job), 4)
+    image = [n for n in stored if n.startswith('params/image/')]
+    self.assertGreater(len(image), 5)
+    for name in image:
+      np.testing.assert_array_equal(
+          checkpoints.read_variable(job, name),
+          checkpoints.read_variable(_STATE['pretrain'],
+                                    name.replace('image/', '', 1)),
+          err_msg=name)
+    zs = pax_run.scalars(job, 'eval_test_test', 'Metrics/zeroshot_accuracy')
+    self.assertTrue(all(0.0 <= v <= 1.0 for v in zs.values()))
+
+
+class BadSourceTest(absltest.TestCase):
+
+  def _exp(self, cls, **constants):
+    return type(cls.__name__, (cls,), constants)()
+
+  def test_missing_checkpoint_names_the_path(self):
+    missing = os.path.join(_STATE['tmp'], 'nope')
+    exp = self._exp(finetune.ProceduralFinetuneSmoke, PRETRAIN_DIR=missing)
+    with self.assertRaisesRegex(ValueError, 'No checkpoint found in .*nope'):
+      exp.validate()
+    self.assertFalse(os.path.exists(missing))
+
+  def test_unset_source_is_explained(self):
+    exp = self._exp(finetune.ProceduralFinetuneSmoke, PRETRAIN_DIR=None)
+    with self.assertRaisesRegex(ValueError, 'PRETRAIN_DIR'):
+      exp.validate()
+
+  def test_mismatched_checkpoint_names_variable_and_shapes(self):
+    # The Tiny fine-tune (128 wide) pointed at the Smoke run (32 wide).
+    exp = self._exp(finetune.ProceduralFinetuneTiny,
+                    PRETRAIN_DIR=_STATE['pretrain'])
+    with self.assertRaisesRegex(ValueError,
+                                r'does not match .* has shape .* needs'):
+      exp.validate()
+
+  def test_failed_validation_leaves_job_dir_untouched(self):
+    job = os.path.join(_STATE['tmp'], 'untouched')
+    proc = pax_run.run_pax([
+        '--fdl_config=vit22b_pax.experiments.finetune.ProceduralFinetuneSmoke',
+        f'--fdl.PRETRAIN_DIR="{os.path.join(_STATE["tmp"], "nope")}"',
+        f'--job_log_dir={job}'], check=False)
+    self.assertNotEqual(proc.returncode, 0)
+    self.assertIn('No checkpoint found', proc.stdout)
+    self.assertFalse(os.path.exists(job))
+
+
+if __name__ == '__main__':
+  absltest.main()

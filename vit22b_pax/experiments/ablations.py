@@ -1,0 +1,106 @@
+# Copyright 2026 The vit22b_pax Authors.
+# SPDX-License-Identifier: Apache-2.0
+r"""Training-stability and architecture ablations at CPU scale.
+
+QK normalization (paper Sec. 2, Fig. 1): without LayerNorm on queries and
+keys, the attention logits of an 8B model grew without bound and training
+diverged at a learning rate the QK-normalized model trains at. The
+`QkNormStability{On,Off}` pair trains the same 4-layer, 128-wide model on the
+procedural data with no warm-up, no cool-down, no gradient clipping and one
+128-dim head per layer (large logits are easiest to reach with wide heads),
+at a learning rate where the variant without QK-norm is pushed towards the
+edge; `vit22b_pax.tools.qknorm_sweep` sweeps the rate and seeds:
+
+  python -m vit22b_pax.tools.qknorm_sweep --lrs 0.01,0.1,1 --seeds 0,1 \
+      --steps 150 --out runs/qknorm
+
+Parallel vs sequential blocks and biases on vs off (`AblationTiny`, the
+default tiny job on a short budget; every variant is one `--fdl` override
+away, see `vit22b_pax.tools.ablation_table`).
+
+All experiments here train through `guard.GuardedTrainProgram`: a diverged
+run stops with `NonFiniteError` naming the step and quantity and keeps its
+last good checkpoint.
+"""
+
+from __future__ import annotations
+
+from paxml import experiment_registry
+from praxis import pax_fiddle
+from praxis import schedules
+
+from vit22b_pax.experiments import guard
+from vit22b_pax.experiments import pretrain
+
+
+class GuardedMixin:
+  """Trains through `guard.GuardedTrainProgram`."""
+
+  def train_programs(self):
+    return [guard.GuardedTrainProgram()]
+
+
+class _ConstantLrMixin:
+  """Constant learning rate (no warm-up/cool-down): the harshest setting."""
+
+  WARMUP_STEPS = 0
+  COOLDOWN_STEPS = 0
+
+  def _lr_schedule(self) -> pax_fiddle.Config:
+    return pax_fiddle.Config(schedules.Constant)
+
+
+@experiment_registry.register
+class QkNormStabilityOn(GuardedMixin, _ConstantLrMixin,
+                        pretrain.ProceduralViT22BTiny):
+  """QK-norm stability pair, with QK normalization (the paper's block)."""
+
+  QK_NORM = True
+  NUM_HEADS = 1  # head dim 128.
+  LEARNING_RATE = 0.1
+  GRAD_CLIP_NORM = 0.0
+  WEIGHT_DECAY = 0.0
+  HEAD_WEIGHT_DECAY = 0.0
+  TRAIN_STEPS = 150
+  SUMMARY_INTERVAL_STEPS = 10
+  EVAL_INTERVAL_STEPS = 0  # Train loss only: the sweep reads summaries.
+  CHECKPOINT_EVERY_N_STEPS = 1000
+  CHECKPOINT_MAX_TO_KEEP = 1
+
+
+@experiment_registry.register
+class QkNormStabilityOff(QkNormStabilityOn):
+  """QK-norm stability pair, without QK normalization."""
+
+  QK_NORM = False
+
+
+@experiment_registry.register
+class AblationTiny(GuardedMixin, pretrain.ProceduralViT22BTiny):
+  """The default tiny job on a short budget for the architecture table:
+  parallel/fused block, biases ('mlp', 'out'); one eval at the end."""
+
+  TRAIN_STEPS = 200
+  WARMUP_STEPS = 20
+  COOLDOWN_STEPS = 40
+  TIMESCALE = 100
+  SUMMARY_INTERVAL_STEPS = 20
+  EVAL_INTERVAL_STEPS = 200
+  CHECKPOINT_EVERY_N_STEPS = 1000
+  CHECKPOINT_MAX_TO_KEEP = 1
+
+
+@experiment_registry.register
+class DivergingSmoke(GuardedMixin, pretrain.ProceduralViT22BSmoke):
+  """The smoke job with a learning-rate spike: LEARNING_RATE x SPIKE from
+  step SPIKE_STEP on, so the update of that step overflows. For testing the
+  guard: checkpoints at 0 and 3 stay, the state after step 5 (which the
+  executor would save as step 6) is never saved."""
+
+  SPIKE_STEP = 5
+  SPIKE = 1e35
+
+  def _lr_schedule(self) -> pax_fiddle.Config:
+    return pax_fiddle.Config(schedules.PiecewiseConstant,
+                             boundaries=[self.SPIKE_STEP],
+                             values=[1.0, self.SPIKE])
