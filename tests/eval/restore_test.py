@@ -1,0 +1,230 @@
+# Copyright 2026 The vit22b_pax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""restore.py: save a tiny Pax train state, restore it as a predict_fn."""
+
+import contextlib
+import io
+import os
+import tempfile
+
+from absl.testing import absltest
+from absl.testing import parameterized
+import jax
+import jax.numpy as jnp
+import numpy as np
+from paxml import base_experiment
+from paxml import checkpoints
+from paxml import learners
+from paxml import tasks_lib
+from paxml import trainer_lib
+from praxis import base_hyperparams
+from praxis import base_layer
+from praxis import optimizers
+from praxis import pax_fiddle
+from praxis import py_utils
+from praxis import schedules
+from praxis import test_utils
+from praxis.layers import embedding_softmax
+from praxis.layers import linears
+from praxis.layers import models
+
+from tests.eval import stimuli_test
+from vit22b_pax.eval import model_vs_human as mvh
+from vit22b_pax.eval import restore
+from vit22b_pax.tools import run_stimuli
+
+NestedMap = py_utils.NestedMap
+template_field = base_layer.template_field
+
+
+class FlattenLinear(base_layer.BaseLayer):
+  """Tiny network: flattened image -> linear features.
+
+  Attributes:
+    input_dims: H * W * 3.
+    model_dims: feature width D.
+    proj_tpl: the projection.
+  """
+  input_dims: int = 0
+  model_dims: int = 0
+  proj_tpl: pax_fiddle.Config = template_field(linears.FeedForward)
+
+  def setup(self):
+    self.create_child('proj', self.proj_tpl.clone().set(
+        input_dims=self.input_dims, output_dims=self.model_dims))
+
+  def __call__(self, images):
+    """[B, H, W, 3] -> [B, D]."""
+    return self.proj(jnp.reshape(images, (images.shape[0], -1)))
+
+
+class TinyExperiment(base_experiment.BaseExperiment):
+  """16-way classifier on 8 px images; pjit (mesh) -> GDA checkpoints."""
+  IMAGE_SIZE = 8
+  NUM_CLASSES = 16
+  MESH = [1, 1, 1]
+  LOSS_CLS = embedding_softmax.FullSoftmax
+
+  def datasets(self):
+    return []
+
+  def task(self):
+    net = pax_fiddle.Config(FlattenLinear, input_dims=8 * 8 * 3, model_dims=8)
+    model = pax_fiddle.Config(
+        models.ClassificationModel, name='tiny', network_tpl=net,
+        softmax_tpl=pax_fiddle.Config(self.LOSS_CLS, input_dims=8,
+                                      num_classes=self.NUM_CLASSES))
+    if self.MESH:
+      model.ici_mesh_shape = self.MESH
+      model.mesh_axis_names = ['replica', 'data', 'mdl']
+    opt = pax_fiddle.Config(
+        optimizers.Adam, learning_rate=0.1,
+        lr_schedule=pax_fiddle.Config(schedules.Constant))
+    return pax_fiddle.Config(
+        tasks_lib.SingleTask, name='tiny_task', model=model,
+        train=pax_fiddle.Config(tasks_lib.SingleTask.Train, learner=(
+            pax_fiddle.Config(learners.Learner, loss_name='loss',
+                              optimizer=opt))))
+
+
+class TinySigmoidFlax(TinyExperiment):
+  """pmap-style (no mesh) -> FLAX checkpoints; sigmoid head."""
+  MESH = None
+  NUM_CLASSES = 5
+  LOSS_CLS = embedding_softmax.SigmoidCrossEntropy
+
+
+def _save(exp, job_log_dir, step, seed, discard_opt_states=False):
+  """Initialises, perturbs and saves the train state (with the optimizer
+  states, as paxml does, unless discard_opt_states); returns mdl_vars."""
+  task_p = exp.task()
+  jax_task = base_hyperparams.instantiate(task_p)
+  size = exp.IMAGE_SIZE
+  spec = NestedMap(
+      image=jax.ShapeDtypeStruct((1, size, size, 3), jnp.float32),
+      label_probs=jax.ShapeDtypeStruct((1, exp.NUM_CLASSES), jnp.float32))
+  with base_layer.JaxContext.new_context():
+    state, _ = trainer_lib.initialize_model_state(
+        jax_task, jax.random.PRNGKey(seed), spec,
+        discard_opt_states=discard_opt_states,
+        do_init_checkpoint_rules=False)
+  # Distinct, non-trivial head bias so a wrong restore cannot pass.
+  mdl_vars = jax.tree.map(
+      lambda x: x + 0.1 * seed * jnp.arange(x.size, dtype=x.dtype).reshape(
+          x.shape) / x.size, state.mdl_vars)
+  state = state.replace(mdl_vars=mdl_vars, step=jnp.array(step, jnp.int32))
+  ckpt_type = restore.checkpoint_type(task_p)
+  checkpoints.save_checkpoint(
+      state, os.path.join(job_log_dir, 'checkpoints'),
+      checkpoint_type=ckpt_type,
+      train_state_unpadded_shape_dtype_struct=jax.tree.map(
+          lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype), state),
+  ).wait_until_finished()
+  return jax_task.model, mdl_vars
+
+
+def _reference(model, mdl_vars, images, sigmoid):
+  batch = NestedMap(image=jnp.asarray(images), label_probs=jnp.zeros(
+      (images.shape[0], model.softmax_tpl.num_classes)))
+  batch.label = jnp.zeros((images.shape[0],), jnp.int32)
+
+  @jax.jit
+  def logits_fn(variables, batch):
+    with base_layer.JaxContext.new_context(
+        hparams=base_layer.JaxContext.HParams(do_eval=True)):
+      return model.apply(variables, batch, method=model.compute_predictions
+                         ).softmax_output.logits
+
+  logits = np.asarray(logits_fn(mdl_vars, batch), np.float64)
+  if sigmoid:
+    return 1 / (1 + np.exp(-logits))
+  e = np.exp(logits - logits.max(-1, keepdims=True))
+  return e / e.sum(-1, keepdims=True)
+
+
+class RestoreTest(test_utils.TestCase):
+
+  @parameterized.named_parameters(
+      ('gda_softmax', TinyExperiment, False),
+      ('flax_sigmoid', TinySigmoidFlax, True))
+  def test_restore_latest_and_step(self, exp_cls, sigmoid):
+    job = tempfile.mkdtemp()
+    model, vars3 = _save(exp_cls(), job, step=3, seed=1)
+    _, vars7 = _save(exp_cls(), job, step=7, seed=2)
+    self.assertEqual(restore.checkpoint_steps(
+        os.path.join(job, 'checkpoints')), [3, 7])
+    images = np.random.RandomState(0).uniform(
+        -1, 1, (4, 8, 8, 3)).astype(np.float32)
+    predict, info = restore.restore_predict_fn(exp_cls, job)
+    self.assertEqual(info['step'], 7)
+    self.assertEqual(info['sigmoid'], sigmoid)
+    got = predict(images)
+    self.assertEqual(got.shape, (4, exp_cls.NUM_CLASSES))
+    np.testing.assert_allclose(got, _reference(model, vars7, images, sigmoid),
+                               rtol=1e-5, atol=1e-6)
+    predict3, info3 = restore.restore_predict_fn(exp_cls(), job, step=3)
+    self.assertEqual(info3['step'], 3)
+    np.testing.assert_allclose(predict3(images),
+                               _reference(model, vars3, images, sigmoid),
+                               rtol=1e-5, atol=1e-6)
+    self.assertGreater(np.abs(predict3(images) - got).max(), 1e-4)
+
+  def test_lead_pretrain_experiment(self):
+    """The project's CPU pretraining experiment (sigmoid head, Adafactor)."""
+    name = 'vit22b_pax.experiments.pretrain.ProceduralViT22BSmoke'
+    try:
+      exp = restore.get_experiment(name)
+      exp.task()
+    except Exception as e:  # pylint: disable=broad-except
+      self.skipTest(f'{name} not usable yet: {e}')
+    job = tempfile.mkdtemp()
+    # Model variables only (fast); the optimizer-state case is covered above.
+    model, mdl_vars = _save(exp, job, step=5, seed=1, discard_opt_states=True)
+    predict, info = restore.restore_predict_fn(name, job)
+    self.assertEqual((info['step'], info['sigmoid']), (5, True))
+    size = exp.IMAGE_SIZE
+    images = np.random.RandomState(1).uniform(
+        -1, 1, (2, size, size, 3)).astype(np.float32)
+    np.testing.assert_allclose(predict(images),
+                               _reference(model, mdl_vars, images, True),
+                               rtol=1e-4, atol=1e-6)
+
+  def test_errors_name_path(self):
+    job = tempfile.mkdtemp()
+    with self.assertRaisesRegex(ValueError, 'no checkpoint found in .*'
+                                + os.path.basename(job)):
+      restore.restore_predict_fn(TinyExperiment, job)
+    _save(TinyExperiment(), job, step=2, seed=1)
+    with self.assertRaisesRegex(ValueError, r'step 5 .*available steps: \[2\]'):
+      restore.restore_predict_fn(TinyExperiment, job, step=5)
+    with self.assertRaisesRegex(ValueError, 'neither registered'):
+      restore.get_experiment('no_such_experiment_xyz')
+
+  def test_run_stimuli_cli(self):
+    job = tempfile.mkdtemp()
+    _save(TinyExperiment(), job, step=4, seed=3)
+    root = tempfile.mkdtemp()
+    stimuli_test.texture_coded_stimuli(root)
+    out = os.path.join(job, 'responses.csv')
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+      rc = run_stimuli.main([
+          '--exp=tests.eval.restore_test.TinyExperiment',
+          f'--job_log_dir={job}', '--stimuli', root, '--out', out,
+          '--plot', out + '.png'])
+    self.assertEqual(rc, 0)
+    self.assertIn('restored step 4', buf.getvalue())
+    obs = mvh.read_responses(out)['TinyExperiment']
+    self.assertLen(obs.stimulus, 32)
+    self.assertTrue(os.path.exists(out + '.png'))
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+      rc = run_stimuli.main([
+          '--exp=tests.eval.restore_test.TinyExperiment',
+          f'--job_log_dir={root}', '--stimuli', root, '--out', out])
+    self.assertEqual(rc, 2)
+    self.assertIn(os.path.join(root, 'checkpoints'), err.getvalue())
+
+
+if __name__ == '__main__':
+  absltest.main()

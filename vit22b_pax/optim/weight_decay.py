@@ -1,0 +1,89 @@
+# Copyright 2026 The vit22b_pax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""Per-parameter decoupled weight-decay rates: head, body, excluded.
+
+ViT-22B trains with decoupled weight decay 3.0 on the head and 0.01 on the
+body "for better few-shot adaptation" (Dehghani et al. 2023, §3). "Decoupled"
+has big_vision's meaning: the decay is applied to the parameters directly,
+scaled by the current learning rate, outside the adaptive update:
+
+  param <- param - lr_t * (adafactor_update + wd * param)
+
+(big_vision ViT-G: `wd = 0.03 * lr`, `wd_mults = [('.*head/kernel', 100),
+('.*/kernel', 1)]`, i.e. head 3.0 and body 0.03 in this convention).
+
+big_vision decays only `.../kernel` weights. Praxis names its weights `w`
+(Linear, attention projections, the softmax `logits_ffn`) and vit22b_pax's
+parallel block `w_*`, so here every parameter is decayed except those matched
+by the exclusion regexes, whose defaults cover praxis and vit22b_pax naming:
+
+  - biases: praxis `Bias.b`, attention `b`, the block's `b_q`, `b_mlp_in`, ...
+    (`(.*/)?b(_[^/]*)?`) and any variable whose name contains `bias`
+    (LayerNorm `bias`);
+  - norm and scale parameters: LayerNorm / RmsNorm `scale`, PerDimScale
+    (any variable whose name contains `scale`);
+  - position embeddings, class tokens and the MAP probe (names containing
+    `pos_emb`, `posemb`, `cls_emb` or `probe`), as big_vision (not kernels).
+
+Rules are tried in order with `re.fullmatch` on the '/'-joined praxis path
+(e.g. `params/softmax/logits_ffn/linear/w`): exclusion -> 0, else the head
+regex -> head rate, else the body rate. The default head regex matches any
+path with a component named `head` or `softmax` (praxis'
+ClassificationModel classifier), not `map_head`: big_vision's 100x multiplier
+also hits the final classifier only.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Sequence
+
+import jax
+from praxis import py_utils
+
+DEFAULT_HEAD_REGEX = r'(.*/)?(head|softmax)/.*'
+DEFAULT_DECAY_EXCLUSIONS = (
+    r'(.*/)?b(_[^/]*)?',
+    r'(.*/)?[^/]*(bias|scale)[^/]*',
+    r'.*(pos_emb|posemb|cls_emb|probe).*',
+)
+
+
+def compile_regexes(patterns: Sequence[str], field: str) -> list[re.Pattern]:
+  """Compiles `patterns`, raising ValueError that names `field` on failure."""
+  if isinstance(patterns, str):
+    raise ValueError(f'{field}={patterns!r}: expected a sequence of regex '
+                     'strings, got a single string.')
+  compiled = []
+  for pattern in patterns:
+    try:
+      compiled.append(re.compile(pattern))
+    except (re.error, TypeError) as e:
+      raise ValueError(
+          f'{field}: {pattern!r} is not a valid regex ({e}).') from e
+  return compiled
+
+
+def rate_for(name: str, *, body: float, head: float, head_regex: str,
+             exclusions: Sequence[str]) -> float:
+  """Returns the decoupled weight-decay rate of the variable at path `name`."""
+  if any(re.fullmatch(p, name) for p in exclusions):
+    return 0.0
+  if re.fullmatch(head_regex, name):
+    return float(head)
+  return float(body)
+
+
+def rate_tree(tree: Any, **kwargs) -> Any:
+  """Maps a (Nested)dict of variables to their weight-decay rates.
+
+  Args:
+    tree: nested dict / NestedMap of arrays or WeightHParams (praxis masked
+      nodes are kept as they are).
+    **kwargs: `body`, `head`, `head_regex`, `exclusions` of `rate_for`.
+
+  Returns:
+    A tree of the same structure with python float rates as leaves.
+  """
+  names = py_utils.extract_prefixed_keys_from_nested_map(tree)
+  return jax.tree_util.tree_map(lambda _, n: rate_for(n, **kwargs), tree, names)
