@@ -21,9 +21,9 @@ import os
 import re
 from typing import Mapping, Sequence
 
+import jax
 from praxis import base_hyperparams
 from praxis import base_layer
-from praxis import py_utils
 
 _CKPT = re.compile(r'^checkpoint_(\d{8})$')
 
@@ -88,9 +88,14 @@ def model_shapes(model_p, input_specs) -> dict[str, tuple[int, ...]]:
   model = base_hyperparams.instantiate(model_p)
   with base_layer.JaxContext.new_context():
     var_hparams = model.abstract_init_with_metadata(input_specs)
-  flat = py_utils.flatten_with_joined_string_paths(var_hparams, sep='/')
-  return {'params/' + k.removeprefix('params/'): tuple(v.shape)
-          for k, v in flat}
+  leaves, _ = jax.tree_util.tree_flatten_with_path(
+      var_hparams, is_leaf=lambda x: isinstance(x, base_layer.WeightHParams))
+  shapes = {}
+  for path, hparams in leaves:
+    name = '/'.join(str(getattr(k, 'key', getattr(k, 'name', k)))
+                    for k in path)
+    shapes[name] = tuple(hparams.shape)
+  return shapes
 
 
 def validate_source(
