@@ -1,0 +1,146 @@
+# Copyright 2026 The vit22b_pax Authors.
+# SPDX-License-Identifier: Apache-2.0
+r"""The workflow results table: pretrain -> probe, distil, LiT, on CPU.
+
+  python -m vit22b_pax.tools.results --out runs/results --readme README.md
+
+Chains real checkpoints: the tiny pretraining run is the linear probe's
+backbone, the distillation teacher and the LiT image tower; the student is
+also trained from scratch for the same steps as the baseline. Then the same
+on Fashion-MNIST (pretraining and probe; skipped when the Debian package is
+absent). Writes `results.json`, `results.md`, and the table into the README
+between `<!-- RESULTS:workflows -->` markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+
+from vit22b_pax.tools import runs
+
+_EXP = 'vit22b_pax.experiments.'
+
+
+def _acc(job, program='eval_test_test', tag='Metrics/accuracy'):
+  return runs.last_scalar(job, program, tag)
+
+
+def _row(name, data, result, metric, value, note=''):
+  return dict(workflow=name, data=data, metric=metric, value=value,
+              seconds=round(result.seconds), ok=result.ok, note=note,
+              command=' '.join(result.command[1:]))
+
+
+def procedural(out: str, steps: int, warm_steps: int) -> list[dict]:
+  rows = []
+  pre = os.path.join(out, 'pretrain')
+  r = runs.run_job(_EXP + 'pretrain.ProceduralViT22BTiny', pre,
+                   {'TRAIN_STEPS': steps})
+  _check(r)
+  rows.append(_row('pretrain (sigmoid)', 'procedural', r, 'test top-1',
+                   _acc(pre)))
+  rows.append(_row('pretrain (sigmoid)', 'procedural cue-conflict', r,
+                   'shape bias', _acc(pre, 'eval_test_conflict',
+                                      'Metrics/shape_bias')))
+  warm = {'PRETRAIN_DIR': pre, 'TRAIN_STEPS': warm_steps}
+  for name, exp, extra in (
+      ('linear probe (frozen)', 'finetune.ProceduralLinearProbeTiny', {}),
+      ('fine-tune 48 px', 'finetune.ProceduralFinetuneTiny', {}),
+      ('distilled student 2x64', 'distill.ProceduralDistillTiny', {}),
+  ):
+    job = os.path.join(out, exp.split('.')[1])
+    r = runs.run_job(_EXP + exp, job, {**warm, **extra})
+    _check(r)
+    rows.append(_row(name, 'procedural', r, 'test top-1', _acc(job)))
+  job = os.path.join(out, 'student_scratch')
+  r = runs.run_job(_EXP + 'distill.ProceduralStudentScratchTiny', job,
+                   {'TRAIN_STEPS': warm_steps})
+  _check(r)
+  rows.append(_row('same student from scratch', 'procedural', r,
+                   'test top-1', _acc(job)))
+  job = os.path.join(out, 'lit')
+  r = runs.run_job(_EXP + 'lit.ProceduralLiTTiny', job, warm)
+  _check(r)
+  rows.append(_row('LiT (locked image tower)', 'procedural', r,
+                   'zero-shot top-1',
+                   _acc(job, tag='Metrics/zeroshot_accuracy')))
+  return rows
+
+
+def fashion_mnist(out: str, steps: int, warm_steps: int) -> list[dict]:
+  if not os.path.isdir('/usr/share/datasets/fashion-mnist'):
+    print('Fashion-MNIST not installed (apt-get install '
+          'dataset-fashion-mnist): skipped.', file=sys.stderr)
+    return []
+  rows = []
+  pre = os.path.join(out, 'fmnist_pretrain')
+  r = runs.run_job(_EXP + 'pretrain.FashionMnistViT22BTiny', pre,
+                   {'TRAIN_STEPS': steps})
+  _check(r)
+  rows.append(_row('pretrain (sigmoid)', 'Fashion-MNIST', r, 'test top-1',
+                   _acc(pre)))
+  job = os.path.join(out, 'fmnist_probe')
+  r = runs.run_job(_EXP + 'finetune.FashionMnistLinearProbeTiny', job,
+                   {'PRETRAIN_DIR': pre, 'TRAIN_STEPS': warm_steps})
+  _check(r)
+  rows.append(_row('linear probe (frozen)', 'Fashion-MNIST', r, 'test top-1',
+                   _acc(job)))
+  return rows
+
+
+def _check(result: runs.JobResult) -> None:
+  if not result.ok:
+    raise SystemExit(f'Job failed ({result.returncode}): '
+                     f'{" ".join(result.command)}\n{result.log_tail}')
+
+
+def markdown(rows: list[dict], args) -> str:
+  lines = [
+      f'Measured with `python -m vit22b_pax.tools.results --steps {args.steps}'
+      f' --warm_steps {args.warm_steps}` on {platform.machine()} CPU '
+      f'({os.cpu_count()} cores), float32, one run each.', '',
+      '| workflow | data | metric | value | wall s |',
+      '|---|---|---|---|---|']
+  for r in rows:
+    lines.append(f'| {r["workflow"]} | {r["data"]} | {r["metric"]} | '
+                 f'{r["value"]:.3f} | {r["seconds"]} |')
+  return '\n'.join(lines)
+
+
+def main(argv=None) -> int:
+  parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+  parser.add_argument('--out', default='runs/results')
+  parser.add_argument('--steps', type=int, default=600,
+                      help='pretraining steps (tiny models)')
+  parser.add_argument('--warm_steps', type=int, default=300,
+                      help='steps of each warm-started job and the scratch '
+                      'student')
+  parser.add_argument('--readme', default=None,
+                      help='README to update between RESULTS:workflows '
+                      'markers')
+  parser.add_argument('--skip_fashion_mnist', action='store_true')
+  args = parser.parse_args(argv)
+  if args.steps <= 0 or args.warm_steps <= 0:
+    parser.error(f'--steps and --warm_steps must be positive, got '
+                 f'{args.steps} and {args.warm_steps}.')
+  os.makedirs(args.out, exist_ok=True)
+  rows = procedural(args.out, args.steps, args.warm_steps)
+  if not args.skip_fashion_mnist:
+    rows += fashion_mnist(args.out, args.steps, args.warm_steps)
+  table = markdown(rows, args)
+  with open(os.path.join(args.out, 'results.json'), 'w') as f:
+    json.dump(rows, f, indent=1)
+  with open(os.path.join(args.out, 'results.md'), 'w') as f:
+    f.write(table + '\n')
+  print(table)
+  if args.readme:
+    runs.replace_section(args.readme, 'RESULTS:workflows', table)
+  return 0
+
+
+if __name__ == '__main__':
+  sys.exit(main())
