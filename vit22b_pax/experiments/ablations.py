@@ -5,14 +5,13 @@ r"""Training-stability and architecture ablations at CPU scale.
 QK normalization (paper Sec. 2, Fig. 1): without LayerNorm on queries and
 keys, the attention logits of an 8B model grew without bound and training
 diverged at a learning rate the QK-normalized model trains at. The
-`QkNormStability{On,Off}` pair trains the same 4-layer, 128-wide model on the
-procedural data with no warm-up, no cool-down, no gradient clipping and one
-128-dim head per layer (large logits are easiest to reach with wide heads),
-at a learning rate where the variant without QK-norm is pushed towards the
-edge; `vit22b_pax.tools.qknorm_sweep` sweeps the rate and seeds:
+`QkNormStability{On,Off}` pair trains the same 2-layer, 64-wide model on the
+procedural data with a constant learning rate (no warm-up or cool-down), no
+weight decay and one 64-dim head per layer (large logits are easiest to reach
+with wide heads); `vit22b_pax.tools.qknorm_sweep` sweeps the rate and seeds:
 
-  python -m vit22b_pax.tools.qknorm_sweep --lrs 0.01,0.1,1 --seeds 0,1 \
-      --steps 150 --out runs/qknorm
+  python -m vit22b_pax.tools.qknorm_sweep --lrs 0.003,0.01,0.03 --seeds 0 \
+      --steps 200 --out runs/qknorm
 
 Parallel vs sequential blocks and biases on vs off (`AblationTiny`, the
 default tiny job on a short budget; every variant is one `--fdl` override
@@ -53,16 +52,24 @@ class _ConstantLrMixin:
 @experiment_registry.register
 class QkNormStabilityOn(GuardedMixin, _ConstantLrMixin,
                         pretrain.ProceduralViT22BTiny):
-  """QK-norm stability pair, with QK normalization (the paper's block)."""
+  """QK-norm stability pair, with QK normalization (the paper's block):
+  2 layers, 64 wide, one 64-dim head, 16 px images (16 tokens), batch 32,
+  constant LR, no weight decay; summaries every step, no eval."""
 
   QK_NORM = True
-  NUM_HEADS = 1  # head dim 128.
-  LEARNING_RATE = 0.1
-  GRAD_CLIP_NORM = 0.0
+  MODEL_DIMS = 64
+  NUM_LAYERS = 2
+  HIDDEN_DIMS = 256
+  NUM_HEADS = 1
+  IMAGE_SIZE = 16
+  BATCH_SIZE = 32
+  LEARNING_RATE = 0.03
   WEIGHT_DECAY = 0.0
   HEAD_WEIGHT_DECAY = 0.0
-  TRAIN_STEPS = 150
-  SUMMARY_INTERVAL_STEPS = 10
+  TRAIN_STEPS = 200
+  # Every step: the first summary (step 1) is the loss of the initial
+  # weights, the sweep's reference for "stable".
+  SUMMARY_INTERVAL_STEPS = 1
   EVAL_INTERVAL_STEPS = 0  # Train loss only: the sweep reads summaries.
   CHECKPOINT_EVERY_N_STEPS = 1000
   CHECKPOINT_MAX_TO_KEEP = 1
@@ -77,15 +84,24 @@ class QkNormStabilityOff(QkNormStabilityOn):
 
 @experiment_registry.register
 class AblationTiny(GuardedMixin, pretrain.ProceduralViT22BTiny):
-  """The default tiny job on a short budget for the architecture table:
-  parallel/fused block, biases ('mlp', 'out'); one eval at the end."""
+  """The default tiny job scaled to a short CPU budget for the architecture
+  table: 4 layers, 64 wide, 2 heads, 16 px images (16 tokens), batch 32,
+  300 steps, the paper's schedule shape (warm-up, rsqrt, cool-down); parallel
+  fused block with biases ('mlp', 'out'); one eval (512 images) at the end."""
 
-  TRAIN_STEPS = 200
-  WARMUP_STEPS = 20
-  COOLDOWN_STEPS = 40
+  MODEL_DIMS = 64
+  NUM_LAYERS = 4
+  HIDDEN_DIMS = 256
+  NUM_HEADS = 2
+  IMAGE_SIZE = 16
+  BATCH_SIZE = 32
+  LEARNING_RATE = 3e-3
+  TRAIN_STEPS = 300
+  WARMUP_STEPS = 30
+  COOLDOWN_STEPS = 60
   TIMESCALE = 100
-  SUMMARY_INTERVAL_STEPS = 20
-  EVAL_INTERVAL_STEPS = 200
+  SUMMARY_INTERVAL_STEPS = 50
+  EVAL_INTERVAL_STEPS = 300
   CHECKPOINT_EVERY_N_STEPS = 1000
   CHECKPOINT_MAX_TO_KEEP = 1
 
@@ -99,6 +115,7 @@ class DivergingSmoke(GuardedMixin, pretrain.ProceduralViT22BSmoke):
 
   SPIKE_STEP = 5
   SPIKE = 1e35
+  EVAL_INTERVAL_STEPS = 0  # No eval: keeps the test job short.
 
   def _lr_schedule(self) -> pax_fiddle.Config:
     return pax_fiddle.Config(schedules.PiecewiseConstant,

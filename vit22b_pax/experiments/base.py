@@ -24,14 +24,17 @@ import jax.numpy as jnp
 from paxml import base_experiment
 from paxml import learners
 from paxml import tasks_lib
+from praxis import base_hyperparams
 from praxis import pax_fiddle
 
 from vit22b_pax.experiments import executor as executor_lib
+from vit22b_pax.experiments import train_program
 from vit22b_pax.layers import sharding
 from vit22b_pax.layers import variants
 from vit22b_pax.models import classifier
 from vit22b_pax.optim import adafactor
 from vit22b_pax.optim import schedules as vit_schedules
+from vit22b_pax.perf import flops
 
 
 class ViT22BExperiment(base_experiment.BaseExperiment):
@@ -79,6 +82,7 @@ class ViT22BExperiment(base_experiment.BaseExperiment):
   ICI_MESH_SHAPE = [1, 1, 1]
   DCN_MESH_SHAPE = None
   MESH_AXIS_NAMES = ('replica', 'data', 'mdl')
+  PEAK_FLOPS_PER_CHIP = None  # MFU denominator; None: from the backend.
 
   # -- Model ---------------------------------------------------------------
   def _network(self) -> pax_fiddle.Config:
@@ -156,6 +160,24 @@ class ViT22BExperiment(base_experiment.BaseExperiment):
     return task_p
 
   # -- Programs ------------------------------------------------------------
+  def flops_per_example(self) -> float:
+    """Training FLOPs of one image by the paper's count (MFU summaries)."""
+    net = self._network()
+    size = variants.Variant('custom', net.model_dims, net.num_layers,
+                            net.hidden_dims, net.num_heads)
+    return flops.vit_flops((size, net.patch_size), self.IMAGE_SIZE,
+                           num_classes=self.NUM_CLASSES,
+                           parallel=self.PARALLEL).per_image
+
+  def train_program_config(self) -> pax_fiddle.Config:
+    return pax_fiddle.Config(
+        train_program.ViT22BTrainProgram,
+        flops_per_example=self.flops_per_example(),
+        peak_flops_per_chip=self.PEAK_FLOPS_PER_CHIP)
+
+  def train_programs(self):
+    return [base_hyperparams.instantiate(self.train_program_config())]
+
   def executor(self):
     return executor_lib.TrainAndEvalExecutor(self.eval_programs)
 

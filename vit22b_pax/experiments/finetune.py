@@ -115,20 +115,20 @@ class LinearProbeBase(WarmStartBase):
 class TinyRun:
   """Run length of the CPU-sized warm-started jobs."""
 
-  TRAIN_STEPS = 300
+  TRAIN_STEPS = 500
   LEARNING_RATE = 3e-4
-  WARMUP_STEPS = 20
-  COOLDOWN_STEPS = 50
-  TIMESCALE = 100
-  SUMMARY_INTERVAL_STEPS = 50
-  EVAL_INTERVAL_STEPS = 100
-  CHECKPOINT_EVERY_N_STEPS = 100
+  WARMUP_STEPS = 50
+  COOLDOWN_STEPS = 100
+  TIMESCALE = 1000
+  SUMMARY_INTERVAL_STEPS = 100
+  EVAL_INTERVAL_STEPS = 250
+  CHECKPOINT_EVERY_N_STEPS = 250
 
 
 @experiment_registry.register
 class ProceduralFinetuneTiny(TinyRun, FinetuneBase,
                              pretrain.ProceduralViT22BTiny):
-  """Fine-tunes ProceduralViT22BTiny at 48 px (posemb resampled 8x8 -> 12x12),
+  """Fine-tunes ProceduralViT22BTiny at 48 px (posemb resampled 4x4 -> 6x6),
   softmax cross-entropy, new zero-initialised head."""
 
   IMAGE_SIZE = 48
@@ -158,6 +158,7 @@ class ProceduralFinetuneSmoke(FinetuneBase, pretrain.ProceduralViT22BSmoke):
   PRETRAIN_EXPERIMENT = pretrain.ProceduralViT22BSmoke
   IMAGE_SIZE = 24
   TRAIN_STEPS = 4
+  EVAL_CONFLICT = False
 
 
 @experiment_registry.register
@@ -168,3 +169,4 @@ class ProceduralLinearProbeSmoke(LinearProbeBase,
   PRETRAIN_EXPERIMENT = pretrain.ProceduralViT22BSmoke
   TRAIN_STEPS = 4
   LEARNING_RATE = 1e-2
+  EVAL_CONFLICT = False

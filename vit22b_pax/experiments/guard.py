@@ -43,6 +43,7 @@ Use it as a mixin in front of any `paxml.programs.BaseTrainProgram`:
 from __future__ import annotations
 
 import os
+import re
 from typing import Any, Iterator, Sequence
 
 from absl import logging
@@ -53,9 +54,11 @@ from paxml import programs
 
 from vit22b_pax.experiments import checkpoints as ckpt_lib
 
-# Learner summaries checked every step when present (paxml names them
-# 'learning/<name>' and stores them with a '_scalar' suffix).
+# Learner summaries checked every step when present (in the step output
+# praxis appends the summary type, e.g. '..._aggregate_scalar').
 GUARDED_SUMMARIES = ('learning/raw_grad_norm', 'learning/applied_grad_norm')
+_SUFFIX = re.compile(
+    r'(_aggregate)?_(scalar|image|text|audio|video|histogram)$')
 
 
 class NonFiniteError(FloatingPointError):
@@ -75,12 +78,8 @@ class NonFiniteError(FloatingPointError):
 
 
 def _summary_name(key: str) -> str:
-  """'learning/raw_grad_norm_scalar' -> 'learning/raw_grad_norm'."""
-  for suffix in ('_scalar', '_image', '_text', '_audio', '_video',
-                 '_histogram'):
-    if key.endswith(suffix):
-      return key[:-len(suffix)]
-  return key
+  """'learning/raw_grad_norm_aggregate_scalar' -> 'learning/raw_grad_norm'."""
+  return _SUFFIX.sub('', key)
 
 
 def _first_bad(value: np.ndarray) -> float:
@@ -134,7 +133,6 @@ class NonFiniteGuard:
   def train_step(self, step, state, prng_key, inputs, static_args):
     new_step, new_state, out = super().train_step(step, state, prng_key,
                                                   inputs, static_args)
-    logging.warning("GUARDDBG step %s keys %s", step, list((out.summary_tensors or {}).keys())[:50])
     self._check_outputs(step, out)
     if self.check_state_before_save and self._will_save(new_step):
       self._check_state(step, new_state)

@@ -70,6 +70,15 @@ class LiTBase(finetune.WarmStartBase):
     learner_p.bprop_variable_exclusion = [lit.IMAGE_EXCLUSION]
     return learner_p
 
+  def flops_per_example(self) -> float:
+    """Image tower forward (2N per token) + text tower training (6N per
+    token, N from its block sizes; embeddings excluded as in the paper)."""
+    d, f = self.TEXT_DIMS, self.TEXT_HIDDEN_DIMS
+    text_n = self.TEXT_LAYERS * (4 * d * d + 2 * d * f)
+    text = self.CAPTION_LENGTH * (
+        6 * text_n + 12 * self.TEXT_LAYERS * d * self.CAPTION_LENGTH)
+    return self._source().flops_per_example() / 3 + text
+
 
 @experiment_registry.register
 class ProceduralLiTTiny(finetune.TinyRun, LiTBase,

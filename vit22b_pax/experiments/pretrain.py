@@ -69,29 +69,35 @@ class ProceduralViT22BB16(data.ProceduralData, PretrainBase):
 
 @experiment_registry.register
 class ProceduralViT22BTiny(data.ProceduralData, PretrainBase):
-  """The default job (`make train`): a 4-layer, 128-wide ViT-22B-style model
-  on 32 px procedural images, 8 shape classes, global batch 64; a few minutes
-  on a 2-core CPU."""
+  """The default job (`make train`): a 4-layer, 128-wide ViT-22B-block model
+  on 32 px procedural images (patch 8: 16 tokens), 8 shape classes, global
+  batch 64, 2000 steps; a few minutes on a 2-core CPU.
+
+  GAP pooling rather than the paper's MAP head: at this size and budget MAP
+  learned more slowly in our runs (test top-1 0.25 vs 0.30 after 150 steps,
+  one seed); the MAP head is one override away (`--fdl.POOLING="'map'"`).
+  """
 
   VARIANT = 'Ti/16'
   MODEL_DIMS = 128
   NUM_LAYERS = 4
   HIDDEN_DIMS = 512
   NUM_HEADS = 4
-  PATCH_SIZE = 4
+  PATCH_SIZE = 8
   IMAGE_SIZE = 32
+  POOLING = 'gap'
   NUM_CLASSES = 8
   BATCH_SIZE = 64
-  TRAIN_STEPS = 600
+  TRAIN_STEPS = 2000
   LEARNING_RATE = 1e-3
-  WARMUP_STEPS = 50
-  COOLDOWN_STEPS = 100
-  TIMESCALE = 100
+  WARMUP_STEPS = 100
+  COOLDOWN_STEPS = 300
+  TIMESCALE = 1000
   WEIGHT_DECAY = 1e-4
   HEAD_WEIGHT_DECAY = 1e-3
-  SUMMARY_INTERVAL_STEPS = 50
-  EVAL_INTERVAL_STEPS = 200
-  CHECKPOINT_EVERY_N_STEPS = 200
+  SUMMARY_INTERVAL_STEPS = 100
+  EVAL_INTERVAL_STEPS = 500
+  CHECKPOINT_EVERY_N_STEPS = 500
   EVAL_EXAMPLES = 512
 
 
@@ -119,6 +125,7 @@ class ProceduralViT22BSmoke(ProceduralViT22BTiny):
 class FashionMnistViT22BTiny(data.FashionMnistData, PretrainBase):
   """The tiny model on real images: Fashion-MNIST at 28 px (patch 4)."""
 
+  POOLING = 'gap'
   VARIANT = 'Ti/16'
   MODEL_DIMS = 128
   NUM_LAYERS = 4
@@ -127,12 +134,12 @@ class FashionMnistViT22BTiny(data.FashionMnistData, PretrainBase):
   PATCH_SIZE = 4
   IMAGE_SIZE = 28
   BATCH_SIZE = 64
-  TRAIN_STEPS = 600
-  WARMUP_STEPS = 50
-  COOLDOWN_STEPS = 100
-  TIMESCALE = 100
+  TRAIN_STEPS = 1000
+  WARMUP_STEPS = 100
+  COOLDOWN_STEPS = 200
+  TIMESCALE = 1000
   WEIGHT_DECAY = 1e-4
   HEAD_WEIGHT_DECAY = 1e-3
-  SUMMARY_INTERVAL_STEPS = 50
-  EVAL_INTERVAL_STEPS = 200
-  CHECKPOINT_EVERY_N_STEPS = 200
+  SUMMARY_INTERVAL_STEPS = 100
+  EVAL_INTERVAL_STEPS = 500
+  CHECKPOINT_EVERY_N_STEPS = 500
