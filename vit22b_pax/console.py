@@ -22,6 +22,7 @@ import warnings
 _TASK_STATUS = re.compile(r'^Setting task status: step = (\d+), loss= (\S+?),? (.*)$')
 _EVAL_AT = re.compile(r'^step: (\d+), eval test (\S+) loss: (\S+)')
 _METRIC = re.compile(r'^  ([\w/.-]+)=(\S+)(?: \(weight=(\S+)\))?$')
+_MFU = re.compile(r'^step (\d+): model_tflops_per_sec (\S+) mfu (\S+)')
 _STEPS_PER_SEC = re.compile(r'^steps/sec: (\S+)')
 _KEEP_INFO = (
     re.compile(r'^Model initial global_step=(\d+)'),
@@ -60,6 +61,7 @@ class ProgressFilter(logging.Filter):
     self._blocks = {}  # thread id -> (step, split, {metric: value})
     self._eval_losses = []  # (step, loss) of evals: their task status echoes.
     self._steps_per_sec = None
+    self._mfu = None  # (model TFLOP/s, MFU) of the latest interval.
     self.last_eval: dict[str, dict[str, float]] = {}
     self.last_eval_step: int | None = None
     self.last_train: dict[str, float] = {}
@@ -95,6 +97,8 @@ class ProgressFilter(logging.Filter):
     line = f'[train] step {step:>6} | ' + _join(values)
     if self._steps_per_sec is not None:
       line += f' | steps/s {self._steps_per_sec:.2f}'
+    if self._mfu is not None:
+      line += f' | {self._mfu[0] * 1e3:.1f} GFLOP/s | MFU {self._mfu[1]:.1%}'
     self._emit(line)
 
   def filter(self, record: logging.LogRecord) -> bool:
@@ -117,6 +121,9 @@ class ProgressFilter(logging.Filter):
       return False
     if (m := _TASK_STATUS.match(msg)):
       self._train_line(int(m.group(1)), float(m.group(2)), m.group(3))
+      return False
+    if (m := _MFU.match(msg)):
+      self._mfu = (float(m.group(2)), float(m.group(3)))
       return False
     if (m := _STEPS_PER_SEC.match(msg)):
       self._steps_per_sec = float(m.group(1))

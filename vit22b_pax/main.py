@@ -15,6 +15,8 @@ summaries are. `--verbose_console` shows paxml's full log.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import os
 import sys
 
@@ -56,11 +58,28 @@ def _summary(progress: console.ProgressFilter, job_log_dir: str) -> None:
   print('\n'.join(lines), file=sys.stderr, flush=True)
 
 
+def _import_quietly(argv) -> None:
+  """Imports the experiment module first, without paxml's per-class
+  'Registered experiment ...' lines."""
+  for arg in argv:
+    for flag in ('--exp=', '--fdl_config='):
+      if arg.startswith(flag):
+        module = arg[len(flag):].split('(')[0].rsplit('.', 1)[0]
+        with open(os.devnull, 'w') as devnull, \
+            contextlib.redirect_stderr(devnull):
+          try:
+            importlib.import_module(module)
+          except ImportError:
+            pass  # paxml reports it properly later.
+
+
 def run(argv=None) -> None:
   argv = list(sys.argv if argv is None else argv)
   verbose = '--verbose_console' in argv
   argv = [a for a in argv if a != '--verbose_console']
   progress = None if verbose else console.quiet_console()
+  if not verbose:
+    _import_quietly(argv[1:])
   import jax  # pylint: disable=g-import-not-at-top
   from absl import app  # pylint: disable=g-import-not-at-top
   from absl import flags  # pylint: disable=g-import-not-at-top

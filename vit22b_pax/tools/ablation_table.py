@@ -1,0 +1,239 @@
+# Copyright 2026 The vit22b_pax Authors.
+# SPDX-License-Identifier: Apache-2.0
+r"""Parallel vs sequential blocks, biases on vs off: accuracy and step time.
+
+  python -m vit22b_pax.tools.ablation_table --seeds 0,1 --out runs/ablations
+
+Every variant is the default ablation job
+(`vit22b_pax.experiments.ablations.AblationTiny`: same data, model size,
+schedule and step budget) plus the `--fdl` overrides below; each (variant,
+seed) is one `python -m vit22b_pax.main` subprocess, run one at a time. The
+tool prints each command, then a table of final held-out accuracy (the
+'test' split, 512 images, at the last step) and the median train step time
+(paxml's 'Steps/sec' summaries, compile excluded), mean +- std over seeds,
+and writes `ablation_table.md` / `ablation_table.json` to --out.
+
+Paper (Sec. 2): the parallel block (with fused matmuls) trains ~15% faster
+at ViT-22B scale with no quality loss, and dropping the QKV/LayerNorm biases
+improves utilization without degrading quality. On a 2-core CPU with a
+64-wide model the step time is dominated by per-op overhead, so only the
+accuracy column is meaningful for the paper's quality claim.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from typing import Mapping, Sequence
+
+EXPERIMENT = 'vit22b_pax.experiments.ablations.AblationTiny'
+
+# name -> (description, --fdl overrides). Default block: parallel, fused,
+# biases ('mlp', 'out') (ViT22BBlock.use_bias).
+VARIANTS = {
+    'parallel_fused': ('parallel, fused matmuls, biases mlp+out (default)',
+                       ()),
+    'parallel_unfused': ('parallel, separate q/k/v/mlp matmuls',
+                         ('--fdl.FUSED=False',)),
+    'sequential': ('sequential attention then MLP (classic ViT)',
+                   ('--fdl.PARALLEL=False', '--fdl.FUSED=False')),
+    'no_bias': ('parallel fused, no biases at all', ('--fdl.USE_BIAS=()',)),
+    'all_bias': ('parallel fused, biases qkv+mlp+out',
+                 ("--fdl.USE_BIAS=('qkv','mlp','out')",)),
+}
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+  """Parses and validates the command line (ValueError on bad values)."""
+  parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+  parser.add_argument('--variants', default=','.join(VARIANTS),
+                      help=f'comma-separated subset of {list(VARIANTS)}')
+  parser.add_argument('--seeds', default='0,1')
+  parser.add_argument('--steps', type=int, default=None,
+                      help='TRAIN_STEPS (default: the experiment\'s 300)')
+  parser.add_argument('--out', required=True)
+  parser.add_argument('--timeout', type=int, default=900)
+  args = parser.parse_args(argv)
+  args.variants = [v.strip() for v in args.variants.split(',') if v.strip()]
+  unknown = [v for v in args.variants if v not in VARIANTS]
+  if unknown or not args.variants:
+    raise ValueError(f'--variants {unknown or args.variants!r}: expected a '
+                     f'non-empty subset of {list(VARIANTS)}.')
+  try:
+    args.seeds = sorted({int(s) for s in args.seeds.split(',') if s.strip()})
+  except ValueError:
+    raise ValueError(f'--seeds must be comma-separated integers, got '
+                     f'{args.seeds!r}.') from None
+  if not args.seeds or min(args.seeds) < 0:
+    raise ValueError(f'--seeds must be non-negative integers, got '
+                     f'{args.seeds!r}.')
+  if args.steps is not None and args.steps < 20:
+    raise ValueError(f'--steps must be >= 20, got {args.steps}.')
+  return args
+
+
+def command(variant: str, seed: int, job_log_dir: str,
+            steps: int | None = None) -> list[str]:
+  if variant not in VARIANTS:
+    raise ValueError(f'Unknown variant {variant!r}; expected one of '
+                     f'{list(VARIANTS)}.')
+  cmd = [sys.executable, '-m', 'vit22b_pax.main',
+         f'--fdl_config={EXPERIMENT}', *VARIANTS[variant][1],
+         f'--fdl.RANDOM_SEED={seed}', f'--fdl.DATA_SEED={seed}']
+  if steps is not None:
+    # Keep one eval at the end and the schedule inside the budget.
+    cmd += [f'--fdl.TRAIN_STEPS={steps}', f'--fdl.EVAL_INTERVAL_STEPS={steps}',
+            f'--fdl.WARMUP_STEPS={steps // 10}',
+            f'--fdl.COOLDOWN_STEPS={steps // 5}']
+  return cmd + [f'--job_log_dir={job_log_dir}']
+
+
+def _scalars(path: str, tag: str) -> dict[int, float]:
+  from tensorboard.backend.event_processing import event_accumulator  # pylint: disable=g-import-not-at-top
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  if not os.path.isdir(path):
+    return {}
+  acc = event_accumulator.EventAccumulator(
+      path, size_guidance={event_accumulator.TENSORS: 0})
+  acc.Reload()
+  if tag not in acc.Tags().get('tensors', []):
+    return {}
+  return {ev.step: float(tf.make_ndarray(ev.tensor_proto))
+          for ev in acc.Tensors(tag)}
+
+
+def measure(job_log_dir: str) -> dict:
+  """Final test accuracy/loss and median step time of one finished job."""
+  summaries = os.path.join(job_log_dir, 'summaries')
+  acc = _scalars(os.path.join(summaries, 'eval_test_test'),
+                 'Metrics/accuracy')
+  loss = _scalars(os.path.join(summaries, 'eval_test_test'), 'loss')
+  rates = _scalars(os.path.join(summaries, 'train'), 'Steps/sec')
+  return step_stats(acc, loss, rates)
+
+
+def step_stats(acc: Mapping[int, float], loss: Mapping[int, float],
+               rates: Mapping[int, float]) -> dict:
+  """Final accuracy/loss and median step time (the first rate, which
+  includes compilation, dropped when there are others)."""
+  rates = [rates[s] for s in sorted(rates)]
+  rates = rates[1:] if len(rates) > 1 else rates
+  rates = [r for r in rates if r > 0 and math.isfinite(r)]
+  last = max(acc) if acc else None
+  return {
+      'eval_step': last,
+      'accuracy': acc[last] if acc else None,
+      'eval_loss': loss.get(last) if loss else None,
+      'step_ms': 1e3 / statistics.median(rates) if rates else None,
+  }
+
+
+def _mean_std(values):
+  values = [v for v in values if v is not None]
+  if not values:
+    return None, None
+  return (statistics.fmean(values),
+          statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def aggregate(runs: Sequence[Mapping]) -> list[dict]:
+  """One row per variant (in VARIANTS order): mean/std over seeds."""
+  rows = []
+  for variant in VARIANTS:
+    mine = [r for r in runs if r['variant'] == variant]
+    if not mine:
+      continue
+    acc_m, acc_s = _mean_std([r['accuracy'] for r in mine])
+    ms_m, ms_s = _mean_std([r['step_ms'] for r in mine])
+    rows.append({
+        'variant': variant, 'description': VARIANTS[variant][0],
+        'overrides': ' '.join(VARIANTS[variant][1]) or '(none)',
+        'seeds': [r['seed'] for r in mine],
+        'failed': [r['seed'] for r in mine if not r['finished']],
+        'accuracy_mean': acc_m, 'accuracy_std': acc_s,
+        'step_ms_mean': ms_m, 'step_ms_std': ms_s,
+    })
+  return rows
+
+
+def _pm(mean, std, spec) -> str:
+  if mean is None:
+    return '-'
+  return f'{mean:{spec}} ± {std:{spec}}'
+
+
+def markdown(rows: Sequence[Mapping]) -> str:
+  base = next((r for r in rows if r['variant'] == 'parallel_fused'), None)
+  lines = ['| variant | overrides | seeds | test accuracy | step time (ms) '
+           '| step time vs default |', '|---|---|---|---|---|---|']
+  for r in rows:
+    rel = '-'
+    if base and base['step_ms_mean'] and r['step_ms_mean']:
+      rel = f"{r['step_ms_mean'] / base['step_ms_mean']:.2f}x"
+    seeds = ','.join(map(str, r['seeds']))
+    if r['failed']:
+      seeds += f" (failed: {','.join(map(str, r['failed']))})"
+    lines.append(
+        f"| {r['variant']} | `{r['overrides']}` | {seeds} | "
+        f"{_pm(r['accuracy_mean'], r['accuracy_std'], '.3f')} | "
+        f"{_pm(r['step_ms_mean'], r['step_ms_std'], '.1f')} | {rel} |")
+  return '\n'.join(lines) + '\n'
+
+
+def write_outputs(runs: Sequence[Mapping], out: str, args_dict=None):
+  os.makedirs(out, exist_ok=True)
+  rows = aggregate(runs)
+  with open(os.path.join(out, 'ablation_table.md'), 'w') as f:
+    f.write(markdown(rows))
+  with open(os.path.join(out, 'ablation_table.json'), 'w') as f:
+    json.dump({'args': args_dict or {}, 'rows': rows, 'runs': list(runs)},
+              f, indent=1)
+  return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+  try:
+    args = parse_args(argv)
+  except ValueError as e:
+    print(f'error: {e}', file=sys.stderr)
+    return 2
+  env = dict(os.environ, XLA_FLAGS='--xla_force_host_platform_device_count=1',
+             TF_CPP_MIN_LOG_LEVEL='3')
+  runs = []
+  for seed in args.seeds:
+    for variant in args.variants:
+      job = os.path.join(args.out, 'runs', f'{variant}_s{seed}')
+      cmd = command(variant, seed, job, args.steps)
+      print('$ python ' + ' '.join(cmd[1:]), flush=True)
+      start = time.time()
+      proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True,
+                            timeout=args.timeout, check=False)
+      run = {'variant': variant, 'seed': seed,
+             'finished': proc.returncode == 0,
+             'seconds': round(time.time() - start, 1),
+             'command': ' '.join(cmd), **measure(job)}
+      if proc.returncode:
+        found = re.findall(r'(\w+Error: .*)', proc.stdout)
+        run['error'] = found[-1] if found else proc.stdout[-2000:]
+        print(f"  FAILED: {run['error'][:300]}", flush=True)
+      runs.append(run)
+      print(f"  accuracy {run['accuracy']}, step {run['step_ms']} ms "
+            f"({run['seconds']} s)", flush=True)
+  rows = write_outputs(runs, args.out, {'variants': args.variants,
+                                        'seeds': args.seeds,
+                                        'steps': args.steps})
+  print(markdown(rows))
+  print(f'Wrote {args.out}/ablation_table.{{md,json}}')
+  return 0
+
+
+if __name__ == '__main__':
+  sys.exit(main())
