@@ -56,7 +56,7 @@ class ExperimentsTest(test_utils.TestCase):
   def test_trains_through_the_guard(self, cls):
     programs = cls().train_programs()
     self.assertLen(programs, 1)
-    self.assertIsInstance(programs[0], guard.GuardedTrainProgram)
+    self.assertIsInstance(programs[0], guard.NonFiniteGuard)
 
   def test_diverging_smoke_spikes_at_step_5(self):
     exp = ablations.DivergingSmoke()

@@ -85,18 +85,23 @@ class WarmStartTest(absltest.TestCase):
           checkpoints.read_variable(_STATE['pretrain'], name))
 
 
-  def test_distillation_loads_frozen_teacher(self):
-    job = os.path.join(_STATE['tmp'], 'distill')
-    self._run('ProceduralDistillSmoke', job, module='distill')
+  def _assert_loaded_unchanged(self, job, prefix):
+    """Every `params/<prefix>/...` variable equals the pretraining one."""
     stored = checkpoints.stored_shapes(checkpoints.checkpoint_dir(job), 4)
-    teacher = [n for n in stored if n.startswith('params/teacher/')]
-    self.assertGreater(len(teacher), 5)
-    for name in teacher:
+    names = [n for n in stored if n.startswith(f'params/{prefix}/')]
+    self.assertGreater(len(names), 5)
+    for name in names:
       np.testing.assert_array_equal(
           checkpoints.read_variable(job, name),
           checkpoints.read_variable(_STATE['pretrain'],
-                                    name.replace('teacher/', '', 1)),
+                                    name.replace(f'{prefix}/', '', 1)),
           err_msg=name)
+    return stored
+
+  def test_distillation_loads_frozen_teacher(self):
+    job = os.path.join(_STATE['tmp'], 'distill')
+    self._run('ProceduralDistillSmoke', job, module='distill')
+    stored = self._assert_loaded_unchanged(job, 'teacher')
     self.assertTrue(any(n.startswith('params/student/') for n in stored))
     kd = pax_run.scalars(job, 'train', 'Metrics/kd_loss')
     self.assertTrue(all(np.isfinite(v) for v in kd.values()))
@@ -104,15 +109,7 @@ class WarmStartTest(absltest.TestCase):
   def test_lit_locks_image_tower_and_reports_zero_shot(self):
     job = os.path.join(_STATE['tmp'], 'lit')
     self._run('ProceduralLiTSmoke', job, module='lit')
-    stored = checkpoints.stored_shapes(checkpoints.checkpoint_dir(job), 4)
-    image = [n for n in stored if n.startswith('params/image/')]
-    self.assertGreater(len(image), 5)
-    for name in image:
-      np.testing.assert_array_equal(
-          checkpoints.read_variable(job, name),
-          checkpoints.read_variable(_STATE['pretrain'],
-                                    name.replace('image/', '', 1)),
-          err_msg=name)
+    self._assert_loaded_unchanged(job, 'image')
     zs = pax_run.scalars(job, 'eval_test_test', 'Metrics/zeroshot_accuracy')
     self.assertTrue(all(0.0 <= v <= 1.0 for v in zs.values()))
 

@@ -17,9 +17,10 @@ Parallel vs sequential blocks and biases on vs off (`AblationTiny`, the
 default tiny job on a short budget; every variant is one `--fdl` override
 away, see `vit22b_pax.tools.ablation_table`).
 
-All experiments here train through `guard.GuardedTrainProgram`: a diverged
-run stops with `NonFiniteError` naming the step and quantity and keeps its
-last good checkpoint.
+Like every vit22b_pax experiment they train through the non-finite guard
+(`vit22b_pax.experiments.guard`, wired in `base.ViT22BExperiment`): a
+diverged run stops with `NonFiniteError` naming the step and quantity and
+keeps its last good checkpoint.
 """
 
 from __future__ import annotations
@@ -28,15 +29,7 @@ from paxml import experiment_registry
 from praxis import pax_fiddle
 from praxis import schedules
 
-from vit22b_pax.experiments import guard
 from vit22b_pax.experiments import pretrain
-
-
-class GuardedMixin:
-  """Trains through `guard.GuardedTrainProgram`."""
-
-  def train_programs(self):
-    return [guard.GuardedTrainProgram()]
 
 
 class _ConstantLrMixin:
@@ -50,13 +43,15 @@ class _ConstantLrMixin:
 
 
 @experiment_registry.register
-class QkNormStabilityOn(GuardedMixin, _ConstantLrMixin,
+class QkNormStabilityOn(_ConstantLrMixin,
                         pretrain.ProceduralViT22BTiny):
   """QK-norm stability pair, with QK normalization (the paper's block):
   2 layers, 64 wide, one 64-dim head, 16 px images (16 tokens), batch 32,
   constant LR, no weight decay; summaries every step, no eval."""
 
   QK_NORM = True
+  PATCH_SIZE = 4
+  POOLING = 'map'
   MODEL_DIMS = 64
   NUM_LAYERS = 2
   HIDDEN_DIMS = 256
@@ -83,12 +78,14 @@ class QkNormStabilityOff(QkNormStabilityOn):
 
 
 @experiment_registry.register
-class AblationTiny(GuardedMixin, pretrain.ProceduralViT22BTiny):
+class AblationTiny(pretrain.ProceduralViT22BTiny):
   """The default tiny job scaled to a short CPU budget for the architecture
   table: 4 layers, 64 wide, 2 heads, 16 px images (16 tokens), batch 32,
   300 steps, the paper's schedule shape (warm-up, rsqrt, cool-down); parallel
   fused block with biases ('mlp', 'out'); one eval (512 images) at the end."""
 
+  PATCH_SIZE = 4
+  POOLING = 'map'
   MODEL_DIMS = 64
   NUM_LAYERS = 4
   HIDDEN_DIMS = 256
@@ -107,7 +104,7 @@ class AblationTiny(GuardedMixin, pretrain.ProceduralViT22BTiny):
 
 
 @experiment_registry.register
-class DivergingSmoke(GuardedMixin, pretrain.ProceduralViT22BSmoke):
+class DivergingSmoke(pretrain.ProceduralViT22BSmoke):
   """The smoke job with a learning-rate spike: LEARNING_RATE x SPIKE from
   step SPIKE_STEP on, so the update of that step overflows. For testing the
   guard: checkpoints at 0 and 3 stay, the state after step 5 (which the

@@ -51,7 +51,7 @@ class ViT22BExperiment(base_experiment.BaseExperiment):
   NUM_CLASSES = 1000
   POOLING = 'map'
   PARALLEL = True
-  FUSED = True
+  FUSED = None  # None: fused when parallel (the sequential block cannot fuse).
   QK_NORM = True
   NORM_TYPE = None  # None: the encoder's default.
   USE_BIAS = None  # None: the paper's biases (MLP yes, QKV/norms no).
