@@ -130,3 +130,34 @@ class FashionMnistViT22BTiny(data.FashionMnistData, ProceduralViT22BTiny):
   IMAGE_SIZE = 28
   TRAIN_STEPS = 1000
   COOLDOWN_STEPS = 200
+
+
+@experiment_registry.register
+class CueConflict16Smoke(data.ImageFolderData, ProceduralViT22BSmoke):
+  """A tiny ViT-22B model with a native 16-way head over the 16 cue-conflict
+  categories, for exercising `tools/run_stimuli` end to end on the real
+  stimuli. Its "training data" is the stimuli folder itself, so it takes one
+  step at learning rate 0: the checkpoint is a randomly initialised model
+  (head not zero-initialised, so its decisions are not all ties):
+
+    python -m vit22b_pax.main --exp=vit22b_pax.experiments.pretrain.CueConflict16Smoke \
+        --job_log_dir=runs/cue16
+    python -m vit22b_pax.tools.run_stimuli \
+        --exp=vit22b_pax.experiments.pretrain.CueConflict16Smoke \
+        --job_log_dir=runs/cue16 --stimuli ../shared/data/cue-conflict \
+        --out runs/cue16/responses.csv --humans ../shared/data/human-responses \
+        --plot runs/cue16/shape_bias.png
+  """
+
+  DATA_DIR = '../shared/data'
+  TRAIN_SPLIT = 'cue-conflict'
+  EVAL_SPLIT = 'cue-conflict'
+  NUM_CLASSES = 16
+  IMAGE_SIZE = 32
+  HEAD_ZERO_INIT = False
+  TRAIN_STEPS = 1
+  LEARNING_RATE = 0.0
+  WARMUP_STEPS = 0
+  COOLDOWN_STEPS = 0
+  EVAL_INTERVAL_STEPS = 0
+  CHECKPOINT_EVERY_N_STEPS = 1
