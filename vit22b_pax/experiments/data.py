@@ -123,7 +123,7 @@ class ImageFolderData(_ImageData):
     if not self.DATA_DIR:
       raise ValueError('ImageFolderData needs DATA_DIR (a directory holding '
                        f'{self.TRAIN_SPLIT}/<class>/*.png|jpg); got '
-                       f'{self.DATA_DIR!r}. Set it with --fdl.DATA_DIR=...')
+                       f'{self.DATA_DIR!r}. Set it with --fdl.DATA_DIR=\'"/path"\'.')
     common = dict(root=self.DATA_DIR, image_size=self.IMAGE_SIZE,
                   num_classes=self.NUM_CLASSES)
     return [
