@@ -10,6 +10,8 @@ import pathlib
 import subprocess
 import sys
 
+from vit22b_pax.tools import runs
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
@@ -38,20 +40,4 @@ def checkpoint_steps(job_log_dir) -> list[int]:
 
 def scalars(job_log_dir, subdir: str, tag: str) -> dict[int, float]:
   """{step: value} of a TensorBoard scalar under summaries/<subdir>."""
-  from tensorboard.backend.event_processing import event_accumulator  # pylint: disable=g-import-not-at-top
-  path = os.path.join(job_log_dir, 'summaries', subdir)
-  acc = event_accumulator.EventAccumulator(
-      path, size_guidance={event_accumulator.TENSORS: 0,
-                           event_accumulator.SCALARS: 0})
-  acc.Reload()
-  out = {}
-  if tag in acc.Tags().get('tensors', []):
-    import tensorflow as tf  # pylint: disable=g-import-not-at-top
-    for ev in acc.Tensors(tag):
-      out[ev.step] = float(tf.make_ndarray(ev.tensor_proto))
-  elif tag in acc.Tags().get('scalars', []):
-    for ev in acc.Scalars(tag):
-      out[ev.step] = ev.value
-  else:
-    raise KeyError(f'{tag!r} not in {path}: {acc.Tags()}')
-  return out
+  return runs.scalars(job_log_dir, subdir, tag)

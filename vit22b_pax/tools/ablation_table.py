@@ -33,6 +33,8 @@ import sys
 import time
 from typing import Mapping, Sequence
 
+from vit22b_pax.tools import runs as runs_lib
+
 EXPERIMENT = 'vit22b_pax.experiments.ablations.AblationTiny'
 
 # name -> (description, --fdl overrides). Default block: parallel, fused,
@@ -95,27 +97,19 @@ def command(variant: str, seed: int, job_log_dir: str,
   return cmd + [f'--job_log_dir={job_log_dir}']
 
 
-def _scalars(path: str, tag: str) -> dict[int, float]:
-  from tensorboard.backend.event_processing import event_accumulator  # pylint: disable=g-import-not-at-top
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  if not os.path.isdir(path):
+def _scalars(job_log_dir: str, program: str, tag: str) -> dict[int, float]:
+  """{step: value} of one summary; {} when the job never wrote it."""
+  try:
+    return runs_lib.scalars(job_log_dir, program, tag)
+  except ValueError:
     return {}
-  acc = event_accumulator.EventAccumulator(
-      path, size_guidance={event_accumulator.TENSORS: 0})
-  acc.Reload()
-  if tag not in acc.Tags().get('tensors', []):
-    return {}
-  return {ev.step: float(tf.make_ndarray(ev.tensor_proto))
-          for ev in acc.Tensors(tag)}
 
 
 def measure(job_log_dir: str) -> dict:
   """Final test accuracy/loss and median step time of one finished job."""
-  summaries = os.path.join(job_log_dir, 'summaries')
-  acc = _scalars(os.path.join(summaries, 'eval_test_test'),
-                 'Metrics/accuracy')
-  loss = _scalars(os.path.join(summaries, 'eval_test_test'), 'loss')
-  rates = _scalars(os.path.join(summaries, 'train'), 'Steps/sec')
+  acc = _scalars(job_log_dir, 'eval_test_test', 'Metrics/accuracy')
+  loss = _scalars(job_log_dir, 'eval_test_test', 'loss')
+  rates = _scalars(job_log_dir, 'train', 'Steps/sec')
   return step_stats(acc, loss, rates)
 
 
