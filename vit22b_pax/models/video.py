@@ -96,9 +96,14 @@ class VideoClassifier(classifier.ViT22BClassifier):
     x = x.reshape((b, t) + x.shape[1:])
     return jax.lax.stop_gradient(x) if self.freeze_encoder else x
 
+  def extract_features(self, input_batch: NestedMap) -> jnp.ndarray:
+    """Clip embeddings [B, D] (the classifier's input)."""
+    return self.temporal_head(self.encode_frames(
+        input_batch[self.input_field]))
+
   def compute_predictions(self, input_batch: NestedMap) -> NestedMap:
     video = input_batch[self.input_field]
-    features = self.temporal_head(self.encode_frames(video))
+    features = self.extract_features(input_batch)
     weights = input_batch.get('eval_sample_weights')
     if weights is None:
       weights = jnp.ones(video.shape[:1], features.dtype)
