@@ -10,8 +10,11 @@ from paxml import experiment_registry
 from praxis import base_hyperparams
 
 from tests.experiments import pax_run
+from vit22b_pax.eval import fewshot
+from vit22b_pax.eval import fewshot_data
 from vit22b_pax.experiments import pretrain
 from vit22b_pax.runtime import fewshot_program
+from vit22b_pax.tools import fewshot as tool
 
 
 @experiment_registry.register
@@ -48,6 +51,19 @@ class FewshotProgramTest(absltest.TestCase):
     # The regular eval still runs beside it.
     self.assertIn(6, pax_run.scalars(job, 'eval_test_test',
                                      'Metrics/accuracy'))
+    # The numbers at the last step are the checkpoint tool's on the final
+    # checkpoint (features through the partitioned step vs plain jit: equal
+    # up to rounding, i.e. at most one test image flips in one draw).
+    features_fn, info = tool.restore_feature_fn(SmokeWithFewshot, job)
+    self.assertEqual(info['step'], 6)
+    d = fewshot_data.fewshot_data('procedural', 16, 40, 120, 80)
+    px, py = tool.pass_features(features_fn, d.pool)
+    tx, ty = tool.pass_features(features_fn, d.test)
+    want = fewshot.evaluate(px, py, tx, ty, 10, (1, 3), 2)
+    for k in (1, 3):
+      got = pax_run.scalars(job, 'eval_test_fewshot_procedural',
+                            f'fewshot/procedural/{k}shot')[6]
+      self.assertAlmostEqual(got, want[k].mean, delta=1 / 160 + 1e-6)
 
 
 if __name__ == '__main__':
