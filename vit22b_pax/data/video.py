@@ -8,17 +8,20 @@ rotates in place ('clockwise', 'counterclockwise'). The label combines shape
 and motion, label = shape_index * len(motions) + motion_index, e.g.
 "triangle moving left". No single frame decides it:
 
-* translation: a clip travels `travel` in [TRAVEL_MIN, TRAVEL_MAX] of the
-  free span 2 L (L = how far the centre may go from the image centre) along
-  its axis, at the constant speed travel / (T - 1) per frame, so speed adapts
-  to T; the start is uniform over the positions that keep the whole path in
-  the image, which makes the position of the middle frame distributed the
-  same way for 'left' and 'right' (and for 'up' and 'down'). The shape keeps
-  a random orientation; the other coordinate is uniform and fixed.
-* rotation: the centre is uniform and fixed; the angle changes by
-  ROTATION_MIN .. ROTATION_MAX degrees per frame from a uniform start, below
-  half the smallest symmetry angle of the default shapes (90 degrees), so
-  the direction is visible between consecutive frames but not in one.
+* translation: a clip travels TRAVEL_MIN .. TRAVEL_MAX of the free span
+  2 L (L = how far the centre may go from the image centre; a little less
+  for even T, where the path is centred on frame T // 2) along its axis, at
+  the constant speed travel / (T - 1) per frame, so speed adapts to T. Its
+  position at the middle frame m = T // 2 is uniform over a range symmetric
+  about the image centre that keeps the whole path in the image; the other
+  coordinate is drawn the same way for an independent virtual travel, and
+  rotating clips draw their fixed centre the same way, so the middle
+  frame's position has one distribution for every motion. The shape keeps a
+  random orientation.
+* rotation: the angle changes by ROTATION_MIN .. ROTATION_MAX degrees per
+  frame from a uniform start, below half the smallest symmetry angle of the
+  default shapes (90 degrees), so the direction is visible between
+  consecutive frames but not in one.
 
 Every clip is a pure function of (seed, split, index), like the images of
 `procedural.ShapeTextureGenerator`: any batch, host or resumed run sees the
@@ -52,11 +55,11 @@ MOTIONS = ('left', 'right', 'up', 'down', 'clockwise', 'counterclockwise')
 VIDEO_SHAPES = ('triangle', 'square', 'heart', 'cross', 'star', 'crescent')
 SPLITS = ('train', 'test')
 RADIUS = (0.4, 0.5)  # Shape radius range, in half image widths.
-TRAVEL_MIN, TRAVEL_MAX = 0.4, 0.8  # Fraction of the free span per clip.
+TRAVEL_MIN, TRAVEL_MAX = 0.5, 1.0  # Of the free span (see above).
 ROTATION_MIN, ROTATION_MAX = 12.0, 30.0  # Degrees per frame.
 _DIRECTION = {'left': (-1, 0), 'right': (1, 0), 'up': (0, -1),
               'down': (0, 1)}  # Image y grows downwards.
-_NUM_UNIFORMS = 16
+_NUM_UNIFORMS = 18
 _NOISE = 6
 
 
@@ -112,6 +115,11 @@ class MovingShapeGenerator:
       raise ValueError(f'seed={self.seed} must be >= 0.')
 
   @property
+  def middle_frame(self) -> int:
+    """The frame the single-frame baseline sees, T // 2."""
+    return self.num_frames // 2
+
+  @property
   def num_classes(self) -> int:
     return len(self.shapes) * len(self.motions)
 
@@ -145,35 +153,42 @@ class MovingShapeGenerator:
     radius = RADIUS[0] + (RADIUS[1] - RADIUS[0]) * u[:, 1]
     # The whole shape stays inside the frame: |centre| <= limit.
     limit = 0.97 - radius
-    frac = np.linspace(0.0, 1.0, t)[None, :]  # Time 0 .. 1 over the clip.
-    cx = np.repeat((limit * (2 * u[:, 2] - 1))[:, None], t, 1)
-    cy = np.repeat((limit * (2 * u[:, 3] - 1))[:, None], t, 1)
-    angle = np.repeat((2 * np.pi * u[:, 4])[:, None], t, 1)
+    m, last = self.middle_frame, t - 1
+    reach = max(m, last - m) / last  # Path fraction on the far side of m.
+    rel = (np.arange(t) - m)[None, :] / last  # Time relative to frame m.
     names = np.asarray(self.motions)[motion]
-    for m, (dx, dy) in _DIRECTION.items():
-      sel = names == m
-      if not sel.any():
-        continue
-      travel = (TRAVEL_MIN + (TRAVEL_MAX - TRAVEL_MIN) * u[sel, 5]) * (
-          2 * limit[sel])
-      # Start uniform over the positions that keep the path in the frame.
-      start = -limit[sel] + travel + (2 * limit[sel] - travel) * u[sel, 6]
-      path = start[:, None] - travel[:, None] * frac  # Decreasing coordinate.
-      if dx + dy > 0:
-        path = -path
+    # Every clip draws two travel distances and, for each, a coordinate at
+    # the middle frame uniform over the range that keeps such a path inside
+    # the frame, |x_m| <= limit - reach * travel (symmetric). A translating
+    # clip moves along the first; the two coordinates are i.i.d., so the
+    # middle frame's position has one distribution for every motion
+    # (rotations included) and tells nothing about it.
+    # travel * reach <= TRAVEL_MAX * limit: never more than the free span.
+    span = lambda v: (TRAVEL_MIN + (TRAVEL_MAX - TRAVEL_MIN) * v) * (
+        limit / reach)
+    travel, travel_across = span(u[:, 5]), span(u[:, 17])
+    along = (limit - reach * travel) * (2 * u[:, 6] - 1)
+    across = (limit - reach * travel_across) * (2 * u[:, 2] - 1)
+    is_x = np.isin(names, ('left', 'right'))
+    cx = np.where(is_x, along, across)[:, None] * np.ones((1, t))
+    cy = np.where(is_x, across, along)[:, None] * np.ones((1, t))
+    angle = np.repeat((2 * np.pi * u[:, 4])[:, None], t, 1)
+    for mo, (dx, dy) in _DIRECTION.items():
+      sel = names == mo
+      path = (dx + dy) * travel[sel, None] * rel  # Constant speed.
       if dx:
-        cx[sel] = path
+        cx[sel] += path
       else:
-        cy[sel] = path
-    for m, sign in (('clockwise', 1.0), ('counterclockwise', -1.0)):
-      sel = names == m
+        cy[sel] += path
+    for mo, sign in (('clockwise', 1.0), ('counterclockwise', -1.0)):
+      sel = names == mo
       step = np.deg2rad(ROTATION_MIN + (ROTATION_MAX - ROTATION_MIN) *
-                        u[sel, 5])
+                        u[sel, 7])
       # procedural's object frame turns by +angle, which on screen (y down)
       # rotates the shape clockwise.
-      angle[sel] = angle[sel, :1] + sign * step[:, None] * frac * (t - 1)
+      angle[sel] += sign * step[:, None] * rel[0] * last
     nc = len(procedural.COLORS)
-    color = np.minimum((u[:, 7] * nc).astype(np.int32), nc - 1)
+    color = np.minimum((u[:, 16] * nc).astype(np.int32), nc - 1)
     f32 = lambda x: np.asarray(x, np.float32)
     return dict(
         label=label.astype(np.int32), shape=shape.astype(np.int32),

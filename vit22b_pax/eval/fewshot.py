@@ -38,7 +38,7 @@ import numpy as np
 BIAS_CONSTANT = 100.0
 DEFAULT_SHOTS = (1, 5, 10, 25)
 DEFAULT_L2 = 2.0**10
-DEFAULT_L2_GRID = tuple(2.0**p for p in range(0, 16, 2))  # 1 .. 16384.
+DEFAULT_L2_GRID = tuple(2.0**p for p in range(-4, 16, 2))  # 1/16 .. 16384.
 DEFAULT_NUM_SEEDS = 3
 _STD_EPS = 1e-5
 

@@ -48,11 +48,13 @@ class _TimeEmbedding(base_layer.BaseLayer):
     num_frames: frames per clip T (the time embedding has T rows).
     num_heads: attention heads (must divide D).
     hidden_dims: MLP hidden dims; 0 = 4 D.
+    time_emb_std: init std of the time embedding; 0 = D^-1/2.
   """
   model_dims: int = 0
   num_frames: int = 0
   num_heads: int = 0
   hidden_dims: int = 0
+  time_emb_std: float = 0.0
 
   def _check(self) -> None:
     d, t, n = self.model_dims, self.num_frames, self.num_heads
@@ -66,7 +68,7 @@ class _TimeEmbedding(base_layer.BaseLayer):
   def _create_time_emb(self) -> None:
     self.create_variable('time_emb', WeightHParams(
         shape=[self.num_frames, self.model_dims],
-        init=WeightInit.Gaussian(self.model_dims**-0.5),
+        init=WeightInit.Gaussian(self.time_emb_std or self.model_dims**-0.5),
         mesh_shape=self.mesh_shape,
         tensor_split_dims_mapping=None if self.mesh_shape is None else
         (-1, -1)))

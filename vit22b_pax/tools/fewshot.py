@@ -163,6 +163,14 @@ def _ints(text: str) -> tuple[int, ...]:
         f'expected comma-separated integers, got {text!r}') from e
 
 
+def _floats(text: str) -> tuple[float, ...]:
+  try:
+    return tuple(float(v) for v in text.split(','))
+  except ValueError as e:
+    raise argparse.ArgumentTypeError(
+        f'expected comma-separated numbers, got {text!r}') from e
+
+
 def main(argv=None) -> int:
   p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
   p.add_argument('--exp', required=True,
@@ -176,6 +184,9 @@ def main(argv=None) -> int:
                  "folder:<root>")
   p.add_argument('--shots', type=_ints, default=fewshot.DEFAULT_SHOTS)
   p.add_argument('--seeds', type=int, default=fewshot.DEFAULT_NUM_SEEDS)
+  p.add_argument('--l2_grid', type=_floats, default=fewshot.DEFAULT_L2_GRID,
+                 help='ridge l2 candidates, chosen on held-out shots; one '
+                 'value = fixed l2 (big_vision: 1024)')
   p.add_argument('--pool_examples', type=int,
                  default=fewshot_data.DEFAULT_POOL_EXAMPLES)
   p.add_argument('--test_examples', type=int,
@@ -205,7 +216,8 @@ def main(argv=None) -> int:
       test_x, test_y = pass_features(features_fn, d.test)
       results[d.name] = fewshot.evaluate(
           pool_x, pool_y, test_x, test_y, d.num_classes, args.shots,
-          args.seeds)
+          args.seeds, args.l2_grid,
+          args.l2_grid[0] if len(args.l2_grid) == 1 else fewshot.DEFAULT_L2)
   except ValueError as e:
     print(f'error: {e}', file=sys.stderr)
     return 2
