@@ -3,12 +3,21 @@
 
 """Shared check: an input restored from its state resumes bit-identically."""
 
+import tempfile
+
+from etils import epath
 import numpy as np
+from paxml import checkpoints
 
 
 def assert_resumes(test, make_input, n: int, m: int):
   """Reads n batches, saves the state, reads m more; a fresh input restored
   from that state must yield exactly those m batches (every key, every bit).
+
+  The state goes through paxml's `BaseInputCheckpointHandler` (what
+  `enable_input_checkpointing=True` uses: `BaseInput.save` / `restore`, i.e.
+  `get_state` / `set_state`), after a `peek_padded()` as paxml's trainer
+  does before its first step.
 
   Args:
     test: the TestCase (for assertions).
@@ -18,12 +27,15 @@ def assert_resumes(test, make_input, n: int, m: int):
   """
   first = make_input()
   for _ in range(n):
-    first.get_next()
-  state = first.get_state()
-  expected = [first.get_next() for _ in range(m)]
-  restored = make_input()
-  restored.set_state(state)
-  got = [restored.get_next() for _ in range(m)]
+    first.get_next_padded()
+  first.peek_padded()  # The saved state must be the one before the peek.
+  handler = checkpoints.BaseInputCheckpointHandler()
+  with tempfile.TemporaryDirectory() as tmp:
+    handler.save(epath.Path(tmp), first)
+    expected = [first.get_next_padded() for _ in range(m)]
+    restored = make_input()
+    handler.restore(epath.Path(tmp), restored)
+  got = [restored.get_next_padded() for _ in range(m)]
   for i, (want, have) in enumerate(zip(expected, got)):
     test.assertEqual(sorted(want.keys()), sorted(have.keys()))
     for key in want.keys():
