@@ -88,16 +88,22 @@ class TfImageTest(parameterized.TestCase):
     self.assertGreater(means.max(), 0.95)
     self.assertEqual(crops[0].shape, (8, 8, 3))
 
-  def test_resize_small_central_crop(self):
+  def test_central_crop(self):
     img = np.zeros((40, 80, 3), np.float32)
     img[:, 26:54] = 1.0  # A central white band.
-    out = tfimage.resize_small_central_crop(tf.constant(img), 10, 0.5).numpy()
-    # Shorter side 40 -> 20 (10 / 0.5); the centre 10 x 10 crop covers
-    # source columns 30..50, inside the band (antialiasing reaches 2 px).
+    out = tfimage.decode_central_crop(tf.constant(img), 10, 0.5).numpy()
+    # The centre square of side 0.5 x 40 covers columns 30..50, inside the
+    # band, and is resized 20 -> 10.
     np.testing.assert_allclose(out, 1.0, atol=1e-6)
     img = np.roll(img, 26, axis=1)  # Band at 52..80: outside the crop.
-    out = tfimage.resize_small_central_crop(tf.constant(img), 10, 0.5).numpy()
+    out = tfimage.decode_central_crop(tf.constant(img), 10, 0.5).numpy()
     np.testing.assert_allclose(out, 0.0, atol=1e-6)
+    # A JPEG takes the decode_and_crop_jpeg branch: same window.
+    path = os.path.join(self.dir, 'band.jpg')
+    Image.fromarray((np.roll(img, -26, axis=1) * 255).astype(np.uint8)).save(
+        path, quality=100)
+    out = tfimage.decode_central_crop(tf.io.read_file(path), 10, 0.5).numpy()
+    np.testing.assert_allclose(out, 1.0, atol=0.03)
 
 
 class TfDataImageFolderInputTest(test_utils.TestCase):

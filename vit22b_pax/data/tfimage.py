@@ -12,17 +12,21 @@ the map calls.
   / 255 exactly), GIF / BMP (first frame) -> [H, W, 3] float32 in [0, 1];
   grey is replicated, alpha dropped, palettes expanded (as PIL's
   convert('RGB') in `folders.to_float_rgb`).
-* `inception_crop`: the box is sampled on the full-resolution decoded image
+* `decode_inception_crop`: the box is sampled on the full-resolution image
   with `tf.image.stateless_sample_distorted_bounding_box` (area 5-100%,
   aspect 3/4-4/3, 100 attempts, whole image as fallback: big_vision's
   `decode_jpeg_and_inception_crop`, paxml's `resnet_preprocessing`), then
-  resized to size x size. JPEGs take `decode_and_crop_jpeg`, which decodes
-  only the rows and columns of the box.
-* `resize_small_central_crop`: shorter side -> round(size / crop_fraction),
-  centre size x size crop (big_vision resize_small(256) | central_crop(224)
-  is crop_fraction 0.875).
-* Resizing is bilinear with antialiasing (as PIL's, which the NumPy path
-  uses).
+  resized to size x size.
+* `decode_central_crop`: the centre square of side crop_fraction x shorter
+  side, resized to size x size: big_vision's resize_small(size /
+  crop_fraction) | central_crop(size) (0.875: 256 -> 224) up to rounding.
+* Both decode JPEGs with `decode_and_crop_jpeg`, which decodes only the rows
+  and columns of the box.
+* Resizing is bilinear, as big_vision's `resize_small` / `inception_crop`
+  (no antialiasing); an image shrunk by more than 2x (scale <
+  `ANTIALIAS_BELOW`) is resized with antialiasing instead, so large photos
+  do not alias. (PIL, in the NumPy path, always antialiases; the two paths
+  differ by a few grey levels.)
 * `safe_map`: runs a decode function on each element in its own tiny dataset
   with `ignore_errors`, emitting a blank image with ok=False for a missing or
   corrupt file instead of stopping the pipeline; order is preserved.
@@ -35,6 +39,9 @@ from typing import Callable
 import tensorflow as tf
 
 AREA_RANGE = (0.05, 1.0)
+# Antialiased resizing costs ~2.5x the whole decode + resize of a 500 x 375
+# JPEG; it is used only for stronger shrinking, where plain bilinear aliases.
+ANTIALIAS_BELOW = 0.5
 ASPECT_RANGE = (3 / 4, 4 / 3)
 _PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
 
@@ -80,60 +87,82 @@ def as_float(img: tf.Tensor) -> tf.Tensor:
 
 
 def _resize(img: tf.Tensor, height, width) -> tf.Tensor:
-  return tf.image.resize(img, tf.stack([height, width]), method='bilinear',
-                         antialias=True)
+  """Bilinear; antialiased only when shrinking by more than ANTIALIAS_BELOW."""
+  size = tf.stack([height, width])
+  scale = tf.reduce_min(tf.cast(size, tf.float32)
+                        / tf.cast(tf.shape(img)[:2], tf.float32))
+  return tf.cond(
+      scale < ANTIALIAS_BELOW,
+      lambda: tf.image.resize(img, size, method='bilinear', antialias=True),
+      lambda: tf.image.resize(img, size, method='bilinear', antialias=False))
 
 
-def sample_box(shape_hw: tf.Tensor, seed: tf.Tensor):
-  """(begin [3], size [3]) of an Inception crop of an image of shape_hw."""
-  begin, size, _ = tf.image.stateless_sample_distorted_bounding_box(
-      tf.concat([tf.cast(shape_hw, tf.int32), [3]], 0),
-      bounding_boxes=tf.zeros([1, 0, 4], tf.float32), seed=seed,
-      min_object_covered=0.0, aspect_ratio_range=ASPECT_RANGE,
-      area_range=AREA_RANGE, max_attempts=100,
-      use_image_if_no_bounding_boxes=True)
-  return begin, size
+def decode_window(raw: tf.Tensor, window_fn) -> tf.Tensor:
+  """Decodes the window of an image: [h, w, 3] float32 in [0, 1].
+
+  Args:
+    raw: encoded bytes, or an already decoded image (see `as_float`).
+    window_fn: shape [2] (height, width) int32 -> (begin [2], size [2]) of
+      the window in pixels of the full-resolution image.
+
+  Returns:
+    The window; JPEGs decode only its rows and columns
+    (`decode_and_crop_jpeg`).
+  """
+  def cut(img):
+    begin, box = window_fn(tf.shape(img)[:2])
+    return tf.slice(img, tf.concat([begin, [0]], 0), tf.concat([box, [3]], 0))
+
+  if raw.dtype != tf.string:
+    return cut(as_float(raw))
+
+  def jpeg():
+    begin, box = window_fn(tf.image.extract_jpeg_shape(raw)[:2])
+    img = tf.image.decode_and_crop_jpeg(raw, tf.concat([begin, box], 0),
+                                        channels=3,
+                                        dct_method='INTEGER_ACCURATE')
+    return tf.cast(img, tf.float32) / 255.0
+
+  img = tf.cond(tf.io.is_jpeg(raw), jpeg, lambda: cut(decode(raw)))
+  return tf.ensure_shape(img, [None, None, 3])
+
+
+def inception_window(seed: tf.Tensor):
+  """window_fn of an Inception crop (see the module docstring)."""
+  def window(shape_hw):
+    begin, size, _ = tf.image.stateless_sample_distorted_bounding_box(
+        tf.concat([tf.cast(shape_hw, tf.int32), [3]], 0),
+        bounding_boxes=tf.zeros([1, 0, 4], tf.float32), seed=seed,
+        min_object_covered=0.0, aspect_ratio_range=ASPECT_RANGE,
+        area_range=AREA_RANGE, max_attempts=100,
+        use_image_if_no_bounding_boxes=True)
+    return begin[:2], size[:2]
+  return window
+
+
+def central_window(crop_fraction: float):
+  """window_fn of the centre square of side crop_fraction x shorter side."""
+  def window(shape_hw):
+    hw = tf.cast(shape_hw, tf.int32)
+    side = tf.maximum(1, tf.cast(tf.round(
+        tf.cast(tf.reduce_min(hw), tf.float32) * crop_fraction), tf.int32))
+    return (hw - side) // 2, tf.stack([side, side])
+  return window
 
 
 def decode_inception_crop(raw: tf.Tensor, size: int,
                           seed: tf.Tensor) -> tf.Tensor:
-  """Decodes and Inception-crops to [size, size, 3] float32 in [0, 1].
-
-  `raw` is encoded bytes, or an already decoded image (see `as_float`).
-  """
-  if raw.dtype != tf.string:
-    img = as_float(raw)
-    begin, box = sample_box(tf.shape(img)[:2], seed)
-    return tf.ensure_shape(_resize(tf.slice(img, begin, box), size, size),
-                           [size, size, 3])
-
-  def jpeg():
-    begin, box = sample_box(tf.image.extract_jpeg_shape(raw)[:2], seed)
-    window = tf.stack([begin[0], begin[1], box[0], box[1]])
-    img = tf.image.decode_and_crop_jpeg(raw, window, channels=3,
-                                        dct_method='INTEGER_ACCURATE')
-    return tf.cast(img, tf.float32) / 255.0
-
-  def other():
-    img = decode(raw)
-    begin, box = sample_box(tf.shape(img)[:2], seed)
-    return tf.slice(img, begin, box)
-
-  crop = tf.cond(tf.io.is_jpeg(raw), jpeg, other)
-  crop = tf.ensure_shape(crop, [None, None, 3])
+  """Decodes and Inception-crops to [size, size, 3] float32 in [0, 1]."""
+  crop = decode_window(raw, inception_window(seed))
   return tf.ensure_shape(_resize(crop, size, size), [size, size, 3])
 
 
-def resize_small_central_crop(img: tf.Tensor, size: int,
-                              crop_fraction: float) -> tf.Tensor:
-  """Shorter side -> round(size / crop_fraction), centre size x size crop."""
-  hw = tf.cast(tf.shape(img)[:2], tf.float32)
-  scale = (size / crop_fraction) / tf.reduce_min(hw)
-  new = tf.maximum(tf.cast(tf.round(hw * scale), tf.int32), size)
-  img = _resize(img, new[0], new[1])
-  top, left = (new[0] - size) // 2, (new[1] - size) // 2
-  img = img[top:top + size, left:left + size]
-  return tf.ensure_shape(img, [size, size, 3])
+def decode_central_crop(raw: tf.Tensor, size: int,
+                        crop_fraction: float) -> tf.Tensor:
+  """resize_small(size / crop_fraction) | central_crop(size), as one crop of
+  the centre square (side crop_fraction x shorter side) resized to size."""
+  crop = decode_window(raw, central_window(crop_fraction))
+  return tf.ensure_shape(_resize(crop, size, size), [size, size, 3])
 
 
 def element_seed(base: tf.Tensor, position: tf.Tensor, salt: int) -> tf.Tensor:
@@ -151,8 +180,7 @@ def preprocess(raw: tf.Tensor, size: int, *, training: bool,
     img = decode_inception_crop(raw, size,
                                 element_seed(seed_base, position, 1))
   else:
-    img = decode(raw) if raw.dtype == tf.string else as_float(raw)
-    img = resize_small_central_crop(img, size, crop_fraction)
+    img = decode_central_crop(raw, size, crop_fraction)
   if training and flip:
     img = tf.image.stateless_random_flip_left_right(
         img, element_seed(seed_base, position, 2))
