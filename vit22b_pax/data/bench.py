@@ -31,7 +31,8 @@ Each timing runs get_next() for `--seconds` after 2 warm-up batches and
 reports images/s (wall), images per CPU-second of the whole process (all
 threads: the per-core throughput) and the cores busy (CPU s / wall s). The
 summary holds medians over repeats and the per-repeat paired ratios
-tfdata / numpy and tfdata / before. Everything goes to stdout and, with --out, to JSON.
+tfdata / numpy and tfdata / before. Everything goes to stdout and, with
+--out, to JSON.
 """
 
 from __future__ import annotations

@@ -30,9 +30,11 @@ from praxis import py_utils
 from vit22b_pax.data import augment
 from vit22b_pax.data import folders
 from vit22b_pax.data import inputs
-from vit22b_pax.data.tfds_input import TfdsInput  # pylint: disable=unused-import
+from vit22b_pax.data import tfds_input
 
 NestedMap = py_utils.NestedMap
+# The TFDS input, re-exported (recipes name it real.TfdsInput).
+TfdsInput = tfds_input.TfdsInput
 IMAGE_EXTENSIONS = folders.IMAGE_EXTENSIONS
 FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist'
 FASHION_MNIST_CLASSES = ('T-shirt/top', 'trouser', 'pullover', 'dress', 'coat',

@@ -40,9 +40,11 @@ from vit22b_pax.data import folders
 from vit22b_pax.data import procedural
 from vit22b_pax.data import real
 from vit22b_pax.data import tfimage
-from vit22b_pax.data.tfds_input import TfdsInput  # pylint: disable=unused-import
+from vit22b_pax.data import tfds_input
 
 NestedMap = py_utils.NestedMap
+# The TFDS input, re-exported (recipes name it real.TfdsInput).
+TfdsInput = tfds_input.TfdsInput
 # Mixes the two user seeds into one stateless seed word.
 _SEED_MIX = 1_000_003
 
