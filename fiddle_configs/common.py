@@ -23,6 +23,7 @@ from praxis import schedules as praxis_schedules
 
 from vit22b_pax.data import inputs
 from vit22b_pax.data import real
+from vit22b_pax.data import tfdata
 from vit22b_pax.layers import collective_einsum
 from vit22b_pax.layers import sharding
 from vit22b_pax.layers import variants
@@ -173,9 +174,11 @@ def shard(encoder_p: Config, mesh: Sequence[int],
 
 
 def classifier_model(encoder_p: Config, num_classes: int, loss: str,
-                     head_zero_init: bool = True) -> Config:
+                     head_zero_init: bool = True,
+                     multi_label: bool = False) -> Config:
   return classifier.classifier_config(encoder_p, num_classes, loss=loss,
-                                      head_zero_init=head_zero_init)
+                                      head_zero_init=head_zero_init,
+                                      multi_label=multi_label)
 
 
 # -- Optimizer ------------------------------------------------------------
@@ -366,19 +369,35 @@ def fashion_mnist_data(*, image_size: int, batch_size: int, seed: int,
 def image_folder_data(*, data_dir: str | None, image_size: int,
                       num_classes: int, batch_size: int, seed: int,
                       train_split: str = 'train', eval_split: str = 'test',
-                      inception_crop: bool = False, flip: bool = False,
-                      mixup_alpha: float = 0.0) -> Data:
-  """Your images: `data_dir/<split>/<class>/*.{png,jpg,jpeg}`."""
+                      decoder: str = 'tfdata',
+                      class_names: Sequence[str] | None = None,
+                      labels_csv: str = '', inception_crop: bool = False,
+                      flip: bool = False, mixup_alpha: float = 0.0) -> Data:
+  """Your images: `data_dir/<split>/<class>/*.{png,jpg,jpeg}`, or a labels
+  CSV per split (multi-label); classes from the train split (or
+  `class_names`), every split checked against them.
+
+  Args:
+    decoder: 'tfdata' (parallel tf.data decode and crop) or 'numpy' (PIL on
+      the calling thread).
+  """
   if not data_dir:
     raise ValueError('image_folder data needs data_dir (a directory holding '
                      f'{train_split}/<class>/*.png|jpg), got {data_dir!r}.')
+  decoders = {'tfdata': tfdata.TfDataImageFolderInput,
+              'numpy': real.ImageFolderInput}
+  if decoder not in decoders:
+    raise ValueError(f'Unknown decoder {decoder!r}; expected one of '
+                     f'{sorted(decoders)}.')
   common = dict(root=data_dir, image_size=image_size,
-                num_classes=num_classes, seed=seed)
-  train = Config(real.ImageFolderInput, name='train', split=train_split,
+                num_classes=num_classes, seed=seed, class_split=train_split,
+                class_names=list(class_names) if class_names else None,
+                labels_csv=labels_csv)
+  train = Config(decoders[decoder], name='train', split=train_split,
                  is_training=True, batch_size=per_host(batch_size),
                  inception_crop=inception_crop, flip=flip,
                  mixup_alpha=mixup_alpha, **common)
-  test = _eval(Config(real.ImageFolderInput, name=eval_split,
+  test = _eval(Config(decoders[decoder], name=eval_split,
                       split=eval_split, batch_size=per_host(batch_size),
                       **common))
   return Data(train, [test], specs(image_size, num_classes, batch_size))
@@ -387,14 +406,15 @@ def image_folder_data(*, data_dir: str | None, image_size: int,
 def tfds_data(*, name: str | None, data_dir: str | None, image_size: int,
               num_classes: int, batch_size: int, seed: int,
               train_split: str = 'train', eval_split: str = 'validation',
-              inception_crop: bool = True, flip: bool = True,
-              mixup_alpha: float = 0.0) -> Data:
-  """A prepared TFDS image-classification data set (no download)."""
+              label_key: str = 'label', inception_crop: bool = True,
+              flip: bool = True, mixup_alpha: float = 0.0) -> Data:
+  """A prepared TFDS image-classification data set (no download); a label
+  feature that is a sequence of class ids gives k-hot targets."""
   if not name:
     raise ValueError(f'tfds data needs tfds_name (e.g. "imagenet2012"), got '
                      f'{name!r}.')
   common = dict(dataset_name=name, data_dir=data_dir, image_size=image_size,
-                num_classes=num_classes, seed=seed)
+                num_classes=num_classes, seed=seed, label_key=label_key)
   train = Config(real.TfdsInput, name='train', split=train_split,
                  is_training=True, batch_size=per_host(batch_size),
                  inception_crop=inception_crop, flip=flip,
@@ -413,6 +433,8 @@ def dataset(data: str, *, image_size: int, num_classes: int, batch_size: int,
             seed: int, eval_examples: int, texture_prob: float = 0.8,
             data_dir: str | None = None, tfds_name: str | None = None,
             train_split: str = 'train', eval_split: str | None = None,
+            decoder: str = 'tfdata', class_names: Sequence[str] | None = None,
+            labels_csv: str = '', label_key: str = 'label',
             augment: bool = False, mixup_alpha: float = 0.0,
             captions: int = 0) -> Data:
   """The inputs of one data kind (see DATASETS), by name.
@@ -430,6 +452,12 @@ def dataset(data: str, *, image_size: int, num_classes: int, batch_size: int,
     train_split: train split (image_folder, tfds).
     eval_split: eval split; default 'test' (image_folder), 'validation'
       (tfds).
+    decoder: image_folder: 'tfdata' or 'numpy'.
+    class_names: image_folder: the class list (default: the train split's
+      class folders, or the names in its labels CSV).
+    labels_csv: image_folder: per-split labels CSV (multi-label), see
+      docs/data.md.
+    label_key: tfds: the label feature (a sequence feature is multi-label).
     augment: inception crop + flip on the train split.
     mixup_alpha: mixup on the train split (0 = off).
     captions: procedural only: caption token length (0 = no captions).
@@ -455,12 +483,15 @@ def dataset(data: str, *, image_size: int, num_classes: int, batch_size: int,
     return image_folder_data(
         data_dir=data_dir, image_size=image_size, num_classes=num_classes,
         batch_size=batch_size, seed=seed, train_split=train_split,
-        eval_split=eval_split or 'test', inception_crop=augment, **aug)
+        eval_split=eval_split or 'test', decoder=decoder,
+        class_names=class_names, labels_csv=labels_csv,
+        inception_crop=augment, **aug)
   return tfds_data(
       name=tfds_name or 'imagenet2012', data_dir=data_dir,
       image_size=image_size, num_classes=num_classes, batch_size=batch_size,
       seed=seed, train_split=train_split,
-      eval_split=eval_split or 'validation', inception_crop=augment, **aug)
+      eval_split=eval_split or 'validation', label_key=label_key,
+      inception_crop=augment, **aug)
 
 
 # -- Experiment -----------------------------------------------------------

@@ -31,6 +31,7 @@ def pretrain(
     model: Mapping[str, Any] | None = None,
     num_classes: int | None = None,
     loss: str = 'sigmoid',
+    multi_label: bool = False,
     head_zero_init: bool = True,
     constant_lr: bool = False,
     augment: bool | None = None,
@@ -40,6 +41,10 @@ def pretrain(
     tfds_name: str | None = None,
     train_split: str = 'train',
     eval_split: str | None = None,
+    decoder: str = 'tfdata',
+    class_names: Sequence[str] | None = None,
+    labels_csv: str = '',
+    label_key: str = 'label',
     mesh: Sequence[int] | None = None,
     dcn_mesh: Sequence[int] | None = None,
     collective_matmul: str = 'off',
@@ -64,6 +69,9 @@ def pretrain(
       'num_layers': 2} (see `variants.encoder_config`).
     num_classes: classes; default the data's.
     loss: 'sigmoid' (the paper's) or 'softmax'.
+    multi_label: k-hot targets (image_folder with labels_csv, or a tfds
+      sequence label feature) and multi-label metrics (precision@1,
+      example mAP); needs loss='sigmoid'.
     head_zero_init: zero-initialised head kernel.
     constant_lr: a constant learning rate instead of the rsqrt schedule.
     augment: inception crop + flip on the train split; default on for
@@ -75,6 +83,10 @@ def pretrain(
     train_split: train split (image_folder / tfds).
     eval_split: eval split; default 'test' (image_folder), 'validation'
       (tfds).
+    decoder: image_folder decoding: 'tfdata' (parallel) or 'numpy' (PIL).
+    class_names: image_folder class list (default: the train split's).
+    labels_csv: image_folder labels CSV per split (multi-label).
+    label_key: tfds label feature.
     mesh: ICI mesh (replica, data, mdl); default the size's.
     dcn_mesh: mesh across hosts/slices (replica, data, mdl).
     collective_matmul: 'off', 'all_gather', 'reduce_scatter' or 'auto': ring
@@ -105,7 +117,8 @@ def pretrain(
                                collective_bidirectional)
   common.shard(encoder, mesh, dcn_mesh)
   model_p = common.classifier_model(encoder, num_classes, loss,
-                                    head_zero_init=head_zero_init)
+                                    head_zero_init=head_zero_init,
+                                    multi_label=multi_label)
 
   # Optimizer: Adafactor variant, rsqrt schedule (or constant).
   learner = common.learner(run, steps, learning_rate=learning_rate,
@@ -121,6 +134,7 @@ def pretrain(
       data, image_size=image_size, num_classes=num_classes,
       batch_size=batch_size, seed=seed, eval_examples=scale.eval_examples,
       texture_prob=texture_prob, data_dir=data_dir, tfds_name=tfds_name,
-      train_split=train_split, eval_split=eval_split,
+      train_split=train_split, eval_split=eval_split, decoder=decoder,
+      class_names=class_names, labels_csv=labels_csv, label_key=label_key,
       augment=size == 'paper' if augment is None else augment)
   return common.experiment_config(task, inputs)

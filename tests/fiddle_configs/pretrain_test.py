@@ -10,6 +10,7 @@ from fiddle_configs import common
 from fiddle_configs import pretrain
 from vit22b_pax.data import inputs
 from vit22b_pax.data import real
+from vit22b_pax.data import tfdata
 from vit22b_pax.layers import collective_einsum
 
 
@@ -71,6 +72,24 @@ class PretrainTest(parameterized.TestCase):
     self.assertEqual(cfg.input_specs_provider.image_size, 28)
     self.assertEqual(cfg.task.model.softmax_tpl.num_classes, 10)
     self.assertIs(cfg.train_datasets[0].cls, real.FashionMnistInput)
+
+  def test_image_folder_options(self):
+    cfg = pretrain.pretrain('tiny', 'image_folder', data_dir='/d',
+                            num_classes=5, train_split='tr', eval_split='va',
+                            decoder='numpy', labels_csv='labels.csv',
+                            multi_label=True)
+    for data in cfg.train_datasets + cfg.eval_datasets:
+      self.assertIs(data.cls, real.ImageFolderInput)
+      self.assertEqual((data.root, data.class_split, data.labels_csv),
+                       ('/d', 'tr', 'labels.csv'))
+    self.assertEqual(cfg.eval_datasets[0].split, 'va')
+    self.assertTrue(cfg.task.model.multi_label)
+    cfg = pretrain.pretrain('tiny', 'image_folder', data_dir='/d',
+                            num_classes=5)
+    self.assertIs(cfg.train_datasets[0].cls, tfdata.TfDataImageFolderInput)
+    with self.assertRaisesRegex(ValueError, "Unknown decoder 'pil'"):
+      pretrain.pretrain('tiny', 'image_folder', data_dir='/d', num_classes=5,
+                        decoder='pil')
 
   def test_model_overrides_and_seed(self):
     cfg = pretrain.pretrain('smoke', seed=3,

@@ -25,8 +25,9 @@ from typing import Mapping
 import jax
 
 # Metrics shown on progress lines, in this order (all stay in TensorBoard).
-SHOWN = ('loss', 'total_loss', 'accuracy', 'acc5', 'shape_bias', 'kd_loss',
-         'agreement', 'zeroshot_accuracy', 'i2t_accuracy')
+SHOWN = ('loss', 'total_loss', 'accuracy', 'acc5', 'precision_at_1',
+         'example_map', 'shape_bias', 'kd_loss', 'agreement',
+         'zeroshot_accuracy', 'i2t_accuracy')
 
 
 def _fmt(value: float) -> str:
