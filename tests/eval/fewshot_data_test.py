@@ -54,7 +54,7 @@ class FewshotDataTest(absltest.TestCase):
     self.assertEqual((d.name, d.num_classes), ('my_pets', 2))
     np.testing.assert_array_equal(_read_labels(d.pool), [0, 1])
     os.makedirs(os.path.join(root, 'test', 'eel'))
-    with self.assertRaisesRegex(ValueError, 'test class folders'):
+    with self.assertRaisesRegex(ValueError, r"\['eel'\] .* not in the class"):
       fewshot_data.fewshot_data(f'folder:{root}', 8, 4)
 
   def test_errors(self):

@@ -138,6 +138,21 @@ class VideoClassifierTest(test_utils.TestCase):
     self.assertAllClose(metrics['shape_accuracy'][0], 1.0)
     self.assertAllClose(metrics['motion_accuracy'][0], 0.5)
 
+  @parameterized.parameters('map', 'transformer')
+  def test_flops_per_example(self, head):
+    from vit22b_pax.perf import flops  # pylint: disable=g-import-not-at-top
+    frame = flops.encoder_flops(_encoder(), S).forward_per_image
+    d, f, k = 16, 64, K
+    full = _model(head=head).flops_per_example(S)
+    middle = _model(head=head, frames='middle').flops_per_example(S)
+    probe = 2 * (4 * d * d + 2 * d * f)
+    if head == 'map':  # 4 tokens per frame (16 px, patch 8).
+      head_fwd = lambda t: (4 * d * d + 4 * d) * 4 * t + probe
+    else:  # One block over t frame embeddings, mean pooling.
+      head_fwd = lambda t: 2 * (4 * d * d + 2 * d * f) * t + 4 * d * t * t
+    for got, t in ((full, T), (middle, 1)):
+      self.assertAlmostEqual(got, t * frame + 3 * (head_fwd(t) + 2 * d * k))
+
   def test_bad_input(self):
     model = _model()
     batch = _batch()

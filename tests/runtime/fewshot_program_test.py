@@ -6,46 +6,37 @@ import os
 import tempfile
 
 from absl.testing import absltest
-from paxml import experiment_registry
-from praxis import base_hyperparams
 
+from fiddle_configs import fewshot as fewshot_recipes
 from tests.experiments import pax_run
 from vit22b_pax.eval import fewshot
 from vit22b_pax.eval import fewshot_data
-from vit22b_pax.experiments import pretrain
-from vit22b_pax.runtime import fewshot_program
 from vit22b_pax.tools import fewshot as tool
+from vit22b_pax.tools import runs
 
-
-@experiment_registry.register
-class SmokeWithFewshot(pretrain.ProceduralViT22BSmoke):
-  """The smoke pretraining job plus few-shot on the procedural data."""
-
-  EVAL_CONFLICT = False
-
-  def eval_programs(self):
-    configs = fewshot_program.fewshot_program_configs(
-        'procedural', self.IMAGE_SIZE, 40, pool_examples=120,
-        test_examples=80, shots=(1, 3), num_seeds=2)
-    return super().eval_programs() + [base_hyperparams.instantiate(c)
-                                      for c in configs]
+# The smoke pretraining (6 steps, eval every 3) with few-shot evaluation.
+_RECIPE = runs.recipe_call(
+    fewshot_recipes.pretrain, size='smoke', fewshot=('procedural',),
+    fewshot_pool_examples=120, fewshot_test_examples=80,
+    fewshot_shots=(1, 3), fewshot_seeds=2)
 
 
 class FewshotProgramTest(absltest.TestCase):
 
   def test_summaries_at_every_eval(self):
     job = os.path.join(tempfile.mkdtemp(prefix='fewshot_program_'), 'job')
-    pax_run.run_pax([f'--exp={__name__}.SmokeWithFewshot',
-                     f'--job_log_dir={job}'], module='vit22b_pax.main')
+    log = pax_run.run_pax([f'--fdl=config:{_RECIPE}', f'--job_log_dir={job}'],
+                          module='vit22b_pax.main').stdout
+    self.assertIn('[fewshot procedural] step      6 | 1-shot ', log)
     for k in (1, 3):
       acc = pax_run.scalars(job, 'eval_test_fewshot_procedural',
                             f'fewshot/procedural/{k}shot')
       std = pax_run.scalars(job, 'eval_test_fewshot_procedural',
                             f'fewshot/procedural/{k}shot_std')
-      self.assertEqual(sorted(acc), [3, 6])  # EVAL_INTERVAL_STEPS = 3.
+      self.assertEqual(sorted(acc), [3, 6])  # Every eval interval.
       self.assertEqual(sorted(std), [3, 6])
       for v in acc.values():
-        # 10 classes; 80 test images: multiples of 1/80 averaged over 2.
+        # 80 test images, mean of 2 draws: a multiple of 1/160.
         self.assertBetween(v, 0.0, 1.0)
         self.assertAlmostEqual(v * 160, round(v * 160), places=4)
     # The regular eval still runs beside it.
@@ -54,7 +45,7 @@ class FewshotProgramTest(absltest.TestCase):
     # The numbers at the last step are the checkpoint tool's on the final
     # checkpoint (features through the partitioned step vs plain jit: equal
     # up to rounding, i.e. at most one test image flips in one draw).
-    features_fn, info = tool.restore_feature_fn(SmokeWithFewshot, job)
+    features_fn, info = tool.restore_feature_fn(_RECIPE, job)
     self.assertEqual(info['step'], 6)
     d = fewshot_data.fewshot_data('procedural', 16, 40, 120, 80)
     px, py = tool.pass_features(features_fn, d.pool)

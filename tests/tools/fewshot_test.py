@@ -12,13 +12,15 @@ from absl.testing import absltest
 import numpy as np
 from praxis import base_hyperparams
 
+from fiddle_configs import pretrain
 from tests.experiments import pax_run
 from vit22b_pax.eval import fewshot_data
-from vit22b_pax.eval import restore
-from vit22b_pax.experiments import checkpoints
+from vit22b_pax.runtime import checkpoints
+from vit22b_pax.runtime import restore
 from vit22b_pax.tools import fewshot as tool
+from vit22b_pax.tools import runs
 
-_EXP = 'vit22b_pax.experiments.pretrain.ProceduralViT22BSmoke'
+_EXP = runs.recipe_call(pretrain.pretrain, size='smoke')
 _STATE = {}
 
 
@@ -26,7 +28,7 @@ def setUpModule():
   tmp = tempfile.mkdtemp(prefix='fewshot_tool_')
   _STATE['tmp'] = tmp
   _STATE['job'] = os.path.join(tmp, 'job')
-  pax_run.run_pax([f'--exp={_EXP}', f'--job_log_dir={_STATE["job"]}'],
+  pax_run.run_pax([f'--fdl=config:{_EXP}', f'--job_log_dir={_STATE["job"]}'],
                   module='vit22b_pax.main')
 
 
@@ -48,8 +50,9 @@ class FewshotToolTest(absltest.TestCase):
     x = features_fn(batch)
     self.assertEqual(x.shape, (8, 32))
     head = 'params/softmax/logits_ffn'
-    w = checkpoints.read_variable(_STATE['job'], f'{head}/linear/w')
-    b = checkpoints.read_variable(_STATE['job'], f'{head}/bias/b')
+    ckpt = checkpoints.resolve(_STATE['job'])
+    w = checkpoints.read_variable(ckpt, f'{head}/linear/w')
+    b = checkpoints.read_variable(ckpt, f'{head}/bias/b')
     logits = x.astype(np.float64) @ w + b
     sigmoid = 1 / (1 + np.exp(-logits))  # The pretraining head is sigmoid.
     np.testing.assert_allclose(predict_fn(batch.image), sigmoid, atol=1e-5)
@@ -90,7 +93,7 @@ class FewshotToolTest(absltest.TestCase):
     code, _, err = _run(f'--exp={_EXP}', f'--job_log_dir={_STATE["tmp"]}/no',
                         '--data=procedural')
     self.assertEqual(code, 2)
-    self.assertIn('no checkpoint found', err)
+    self.assertIn('No checkpoint found', err)
     # 10 procedural classes cannot all appear in a pool of 5 images.
     code, _, err = _run(f'--exp={_EXP}', f'--job_log_dir={_STATE["job"]}',
                         '--data=procedural', '--pool_examples=5',

@@ -254,8 +254,9 @@ class VideoInputBase(inputs.IndexedImageInput):
       raise ValueError('mixup_alpha is not supported for video.')
 
   def _augment_and_pack(self, batch: NestedMap, weights: np.ndarray,
-                        step: int) -> NestedMap:
-    del step
+                        step: int, crop_done: bool = False,
+                        flip_done: bool = False) -> NestedMap:
+    del step, crop_done, flip_done  # No augmentation for clips.
     out = NestedMap(
         video=np.asarray(batch.video, np.float32) * 2.0 - 1.0,
         label=np.asarray(batch.label, np.int32),

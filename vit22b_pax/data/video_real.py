@@ -12,7 +12,8 @@
   over the T0 frames of each video are used.
 
 Frames are resized so the shorter side is `image_size`, then centre-cropped
-(`real.load_image` for files, the same rule in tf.data for TFDS).
+(`folders.load_image` for files, the same rule in tf.data for TFDS). Names
+starting with '.' are ignored, as in image folders.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import numpy as np
 from PIL import Image
 from praxis import py_utils
 
-from vit22b_pax.data import real
+from vit22b_pax.data import folders
 from vit22b_pax.data import video
 
 NestedMap = py_utils.NestedMap
@@ -61,7 +62,8 @@ def list_frame_folders(root: str, split: str, num_frames: int
     raise ValueError(f'Video folder {split_dir!r} does not exist; expected '
                      f'{root}/{split}/<class>/<clip_id>/frame_*.png.')
   classes = tuple(sorted(d for d in os.listdir(split_dir)
-                         if os.path.isdir(os.path.join(split_dir, d))))
+                         if not d.startswith('.') and
+                         os.path.isdir(os.path.join(split_dir, d))))
   if not classes:
     raise ValueError(f'Video folder {split_dir!r} has no class folders; '
                      f'expected {split_dir}/<class>/<clip_id>/frame_*.png.')
@@ -69,7 +71,8 @@ def list_frame_folders(root: str, split: str, num_frames: int
   for label, name in enumerate(classes):
     class_dir = os.path.join(split_dir, name)
     clip_ids = sorted(d for d in os.listdir(class_dir)
-                      if os.path.isdir(os.path.join(class_dir, d)))
+                      if not d.startswith('.') and
+                      os.path.isdir(os.path.join(class_dir, d)))
     if not clip_ids:
       raise ValueError(f'Class folder {class_dir!r} has no clip folders; '
                        f'expected {class_dir}/<clip_id>/frame_*.png.')
@@ -78,7 +81,7 @@ def list_frame_folders(root: str, split: str, num_frames: int
       frames = tuple(os.path.join(clip_dir, f)
                      for f in sorted(os.listdir(clip_dir))
                      if f.startswith('frame_') and
-                     f.lower().endswith(real.IMAGE_EXTENSIONS))
+                     f.lower().endswith(folders.IMAGE_EXTENSIONS))
       if len(frames) != num_frames:
         raise ValueError(
             f'Clip {clip_dir!r} has {len(frames)} frame_* images, expected '
@@ -135,7 +138,7 @@ class FrameFolderInput(video.VideoInputBase):
     for k, i in enumerate(indices):
       clip = self._clips[int(i)]
       for j, f in enumerate(clip.frames):
-        out[k, j] = real.load_image(f, s)
+        out[k, j] = folders.load_image(f, s)
     labels = np.asarray([self._clips[int(i)].label for i in indices],
                         np.int32)
     return NestedMap(video=out, label=labels)

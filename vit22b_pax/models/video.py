@@ -96,6 +96,39 @@ class VideoClassifier(classifier.ViT22BClassifier):
     x = x.reshape((b, t) + x.shape[1:])
     return jax.lax.stop_gradient(x) if self.freeze_encoder else x
 
+  def flops_per_example(self, image_size: int) -> float:
+    """Training FLOPs of one clip by the paper's count: the frozen
+    encoder's forward on every used frame, plus forward and backward (3x
+    forward) of the temporal head and the classifier.
+
+    Head forward per clip, D = model dims, F = MLP dims, T' frames, S tokens
+    per frame, K classes:
+      'tokens' (MAP over T'S tokens): keys and values 4 D^2 per token, the
+        probe's logits and context 4 D per token, query, output and MLP
+        (4 D^2 + 4 D F) once;
+      'frames' (temporal transformer, L blocks over T' embeddings): per
+        block 2 (4 D^2 + 2 D F) per frame + attention 4 D T'^2, then mean
+        pooling (MAP pooling adds as above with S = 1).
+    """
+    from vit22b_pax.perf import flops  # pylint: disable=g-import-not-at-top
+    net = self.network_tpl
+    t = self.head_frames
+    encoder = flops.encoder_flops(net, image_size).forward_per_image * t
+    head_p = self.temporal_head_tpl
+    d = net.model_dims
+    f = head_p.hidden_dims or 4 * d
+    probe = 2 * (4 * d * d + 2 * d * f)  # q, out, MLP of one MAP probe.
+    if head_p.cls.INPUT == 'tokens':
+      tokens = t * (image_size // net.patch_size)**2
+      head = (4 * d * d + 4 * d) * tokens + probe
+    else:
+      layers = head_p.num_layers
+      head = layers * (2 * (4 * d * d + 2 * d * f) * t + 4 * d * t * t)
+      if head_p.pooling == 'map':
+        head += (4 * d * d + 4 * d) * t + probe
+    classes = self.softmax_tpl.num_classes
+    return float(encoder + 3 * (head + 2 * d * classes))
+
   def extract_features(self, input_batch: NestedMap) -> jnp.ndarray:
     """Clip embeddings [B, D] (the classifier's input)."""
     return self.temporal_head(self.encode_frames(

@@ -11,11 +11,13 @@ At every eval interval of a training job, `FewshotProgram`
    l2 from a grid on held-out shots, several draws of the shots);
 3. writes scalars `fewshot/<data>/<k>shot` (mean top-1 over draws) and
    `fewshot/<data>/<k>shot_std` into `<job_log_dir>/summaries/
-   eval_test_fewshot_<data>/`, and logs one line per data set.
+   eval_test_fewshot_<data>/`, and prints one progress line:
+
+     [fewshot procedural] step   2000 | 1-shot 0.511±0.079 | 5-shot ...
 
 `fewshot_program_configs(...)` builds the configs for named data sets
-(`vit22b_pax.eval.fewshot_data`); an experiment adds the instantiated
-programs to its eval programs.
+(`vit22b_pax.eval.fewshot_data`); recipes pass them as the experiment's
+`extra_eval_programs` (`fiddle_configs.fewshot.with_fewshot`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from praxis import trees
 
 from vit22b_pax.eval import fewshot
 from vit22b_pax.eval import fewshot_data
+from vit22b_pax.runtime import console
 
 NestedMap = py_utils.NestedMap
 SummaryType = base_layer.SummaryType
@@ -228,6 +231,8 @@ class FewshotProgram(programs.BaseEvalProgram):
         self.data_name, step, len(pool_y), len(test_y), self.num_seeds,
         ', '.join(f'{k}shot {r.mean:.4f}+-{r.std:.4f}'
                   for k, r in results.items()))
+    console.emit(f'[fewshot {self.data_name}] step {step:>6} | ' + ' | '.join(
+        f'{k}-shot {r.mean:.3f}±{r.std:.3f}' for k, r in results.items()))
     return programs.EvalProgramOutput(state, eval_metrics=metrics,
                                       num_eval_steps=n_pool + n_test)
 

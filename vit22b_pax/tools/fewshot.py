@@ -3,13 +3,15 @@
 r"""Few-shot linear evaluation of a checkpoint.
 
   python -m vit22b_pax.tools.fewshot \
-      --exp=vit22b_pax.experiments.pretrain.ProceduralViT22BTiny \
+      --exp=vit22b_pax.experiments.pretrain.ProceduralTiny \
       --job_log_dir=runs/pretrain --data=procedural,fashion_mnist \
       [--step=N] [--shots=1,5,10,25] [--seeds=3] [--json=out.json]
 
-Restores the checkpoint the way `vit22b_pax.eval.restore` does (the
-experiment's task, abstract init, orbax restore of `<job_log_dir>/
-checkpoints`, eval variables), extracts the same pre-logit features as the
+--exp also takes a recipe call, e.g.
+"fiddle_configs.pretrain.pretrain(size='tiny')". The checkpoint is restored
+the way `vit22b_pax.runtime.restore` does (the experiment's task, abstract
+init, orbax restore of `<job_log_dir>/checkpoints`, eval variables); the
+tool extracts the same pre-logit features as the
 training-time `FewshotProgram` (`fewshot_program.model_features`) for each
 data set's shot pool and test set (`vit22b_pax.eval.fewshot_data`), and
 prints a table of mean +- std top-1 over the draws of the shots
@@ -22,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 import time
 from typing import Any, Callable
@@ -30,7 +31,6 @@ from typing import Any, Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
-from etils import epath
 from paxml import checkpoints
 from paxml import tasks_lib
 from paxml import trainer_lib
@@ -41,8 +41,10 @@ from praxis import py_utils
 from vit22b_pax.data import real
 from vit22b_pax.eval import fewshot
 from vit22b_pax.eval import fewshot_data
-from vit22b_pax.eval import restore
+from vit22b_pax.runtime import checkpoints as ckpt_lib
+from vit22b_pax.runtime import experiment as experiment_lib
 from vit22b_pax.runtime import fewshot_program
+from vit22b_pax.runtime import restore
 
 NestedMap = py_utils.NestedMap
 instantiate = base_hyperparams.instantiate
@@ -64,7 +66,8 @@ def restore_feature_fn(
   """(features_fn(batch) -> [B, D] float32, info) of a checkpoint.
 
   Args:
-    experiment: instance, class or name (`restore.get_experiment`).
+    experiment: instance, class, registered name or recipe call
+      (`runtime.experiment.resolve`).
     job_log_dir: the training job's log dir.
     step: checkpoint step; None = the latest.
     random_init: ignore checkpoints; initialise with the task's seed.
@@ -72,13 +75,14 @@ def restore_feature_fn(
   Raises:
     ValueError: no checkpoint (naming the folder) or no such step.
   """
-  exp = restore.get_experiment(experiment)
+  exp = experiment_lib.resolve(experiment)
   task_p = exp.task()
   jax_task = instantiate(task_p)
   model = jax_task.model
   specs = instantiate(exp.get_input_specs_provider_params()).get_input_specs()
   mesh = _mesh(model)
-  info = {'experiment': type(exp).__name__}
+  info = {'experiment': (experiment if isinstance(experiment, str)
+                        else type(exp).__name__)}
   if random_init:
     with base_layer.JaxContext.new_context():
       variables = model.init(
@@ -91,16 +95,8 @@ def restore_feature_fn(
   else:
     if not job_log_dir:
       raise ValueError('--job_log_dir is required (or --random_init).')
-    ckpt_dir = os.path.join(os.fspath(job_log_dir), 'checkpoints')
-    steps = restore.checkpoint_steps(ckpt_dir)
-    if not steps:
-      raise ValueError(f'no checkpoint found in {ckpt_dir!r} (expected '
-                       'checkpoint_<step> folders written by paxml)')
-    if step is None:
-      step = steps[-1]
-    elif step not in steps:
-      raise ValueError(f'no checkpoint for step {step} in {ckpt_dir!r}; '
-                       f'available steps: {steps}')
+    ckpt = ckpt_lib.resolve(job_log_dir, step)
+    step, ckpt_dir = ckpt.step, ckpt_lib.checkpoint_dir(job_log_dir)
     use_ema = tasks_lib.has_ema(jax_task)
     ckpt_type = restore.checkpoint_type(task_p)
     gda = ckpt_type == checkpoints.CheckpointType.GDA
@@ -112,13 +108,13 @@ def restore_feature_fn(
           gda) else {}
       state = checkpoints.restore_checkpoint(
           meta.padded_global_shapes if gda else meta.unpadded_global_shapes,
-          epath.Path(ckpt_dir), checkpoint_type=ckpt_type, step=step,
+          ckpt_dir, checkpoint_type=ckpt_type, step=step,
           state_unpadded_shape_dtype_struct=meta.unpadded_global_shapes,
           **kwargs)
     state = tasks_lib.extract_ema(state) if use_ema else (
         state.to_eval_state())
     mdl_vars = state.mdl_vars
-    info.update(step=step, checkpoint_dir=ckpt_dir, random_init=False)
+    info.update(step=step, checkpoint_dir=str(ckpt_dir), random_init=False)
   context_p = base_layer.JaxContext.HParams(do_eval=True)
 
   @jax.jit
@@ -192,18 +188,19 @@ def main(argv=None) -> int:
   p.add_argument('--test_examples', type=int,
                  default=fewshot_data.DEFAULT_TEST_EXAMPLES)
   p.add_argument('--image_size', type=int, default=None,
-                 help="default: the experiment's IMAGE_SIZE")
+                 help="default: the experiment's input specs' image_size")
   p.add_argument('--batch_size', type=int, default=100)
   p.add_argument('--fashion_mnist_dir', default=real.FASHION_MNIST_DIR)
   p.add_argument('--json', help='write the results to this JSON file')
   args = p.parse_args(argv)
   start = time.time()
   try:
-    exp = restore.get_experiment(args.exp)
-    image_size = args.image_size or getattr(exp, 'IMAGE_SIZE', None)
+    exp = experiment_lib.resolve(args.exp)
+    image_size = args.image_size or getattr(
+        exp.get_input_specs_provider_params(), 'image_size', None)
     if not image_size:
-      raise ValueError('--image_size not given and the experiment has no '
-                       'IMAGE_SIZE')
+      raise ValueError('--image_size not given and the experiment\'s input '
+                       'specs have no image_size')
     data = [fewshot_data.fewshot_data(
         spec, image_size, args.batch_size, args.pool_examples,
         args.test_examples, fashion_mnist_dir=args.fashion_mnist_dir)
