@@ -117,13 +117,13 @@ class FrameFolderInputTest(test_utils.TestCase):
 
 class TfdsVideoInputTest(test_utils.TestCase):
 
-  def test_written_dataset_eval_pass(self):
+  def _write(self, ds_name, lengths):
+    """Prepares TFDS data set `ds_name`: clip i has lengths[i] frames of
+    value 20 i + 10 f and label i % 3."""
     import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
 
-    lengths = (5, 7, 4)
-
     class TinyClips(tfds.core.GeneratorBasedBuilder):
-      """Three short clips of constant frames."""
+      name = ds_name
       VERSION = tfds.core.Version('1.0.0')
 
       def _info(self):
@@ -140,14 +140,19 @@ class TfdsVideoInputTest(test_utils.TestCase):
         for i, n in enumerate(lengths):
           frames = np.stack([np.full((12, 16, 3), 20 * i + 10 * f, np.uint8)
                              for f in range(n)])
-          yield i, {'video': frames, 'label': i}
+          yield i, {'video': frames, 'label': i % 3}
 
     tmp = tempfile.TemporaryDirectory()
     self.addCleanup(tmp.cleanup)
     TinyClips(data_dir=tmp.name).download_and_prepare()
+    return tmp.name
+
+  def test_written_dataset_eval_pass(self):
+    lengths = (5, 7, 4)
+    data_dir = self._write('tiny_clips', lengths)
     inp = instantiate(pax_fiddle.Config(
         video_real.TfdsVideoInput, dataset_name='tiny_clips',
-        data_dir=tmp.name, split='test', batch_size=2, num_frames=3,
+        data_dir=data_dir, split='test', batch_size=2, num_frames=3,
         image_size=6, num_classes=3, reset_for_eval=True))
     batches = _read_all(inp)
     self.assertLen(batches, 2)
@@ -160,6 +165,25 @@ class TfdsVideoInputTest(test_utils.TestCase):
       idx = np.round(np.linspace(0, n - 1, 3)).astype(int)
       want = (20 * label + 10 * idx) / 255 * 2 - 1
       np.testing.assert_allclose(v[:, 0, 0, 0], want, atol=1e-5)
+
+  def test_training_resumes_from_state(self):
+    data_dir = self._write('tiny_clips_train', (3, 4, 5, 6, 7, 8))
+    make = lambda: instantiate(pax_fiddle.Config(
+        video_real.TfdsVideoInput, dataset_name='tiny_clips_train',
+        data_dir=data_dir, split='test', batch_size=2, num_frames=3,
+        image_size=6, num_classes=3, is_training=True, shuffle_buffer=4))
+    inp = make()
+    inp.get_next()
+    state = inp.get_state()
+    want = [inp.get_next() for _ in range(3)]
+    other = make()
+    other.set_state(state)
+    for w in want:
+      got = other.get_next()
+      np.testing.assert_array_equal(got.video, w.video)
+      np.testing.assert_array_equal(got.label, w.label)
+    with self.assertRaisesRegex(ValueError, 'not a TfdsVideoInput state'):
+      make().set_state(b'{"step": 3}')
 
   def test_missing_dataset(self):
     tmp = tempfile.TemporaryDirectory()

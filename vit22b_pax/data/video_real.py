@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import struct
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,7 @@ from vit22b_pax.data import folders
 from vit22b_pax.data import video
 
 NestedMap = py_utils.NestedMap
+_STATE_MAGIC = b'vit22b_pax.TfdsVideoInput.v1\0'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,9 +156,13 @@ def frame_indices(length, num_frames: int):
 class TfdsVideoInput(video.VideoInputBase):
   """A prepared TFDS data set with a video feature (never downloads).
 
-  Hosts read `tfds.even_splits(split, num_infeed_hosts, drop_remainder=True)`.
-  `num_examples` > 0 caps the examples per host. Input state is not
-  checkpointed.
+  Hosts read `tfds.even_splits(split, num_infeed_hosts, drop_remainder=True)`
+  (equal shards; up to num_infeed_hosts - 1 examples are left out).
+  `num_examples` > 0 caps the examples per host. Resume: the state is
+  tf.data's own iterator checkpoint (`iterator._save()`, as
+  `tfds_input.TfdsInput`), prefixed with the step; in training it holds the
+  shuffle buffer of still-encoded videos (about shuffle_buffer x mean record
+  size). TFDS auto-caching is off so it never holds a cached data set.
 
   Attributes:
     dataset_name: TFDS name, e.g. 'ucf101/ucf101_1_256:2.0.0'.
@@ -178,6 +184,8 @@ class TfdsVideoInput(video.VideoInputBase):
     super().__post_init__()
     if not self.dataset_name:
       raise ValueError('TfdsVideoInput needs dataset_name, e.g. "ucf101".')
+    if self.shuffle_buffer <= 0:
+      raise ValueError(f'shuffle_buffer={self.shuffle_buffer} must be > 0.')
     self._iter = iter(self._make_dataset())
 
   def _make_dataset(self):
@@ -189,7 +197,8 @@ class TfdsVideoInput(video.VideoInputBase):
       ds = tfds.load(self.dataset_name, split=host_split,
                      data_dir=self.data_dir, download=False,
                      shuffle_files=self.is_training,
-                     read_config=tfds.ReadConfig(shuffle_seed=self.seed))
+                     read_config=tfds.ReadConfig(shuffle_seed=self.seed,
+                                                 try_autocache=False))
     except (tfds.core.DatasetNotFoundError, AssertionError) as e:
       raise ValueError(f'TFDS data set {self.dataset_name!r} (split '
                        f'{self.split!r}) not found in data_dir='
@@ -218,13 +227,16 @@ class TfdsVideoInput(video.VideoInputBase):
     elif not self.reset_for_eval:
       ds = ds.repeat()
     ds = ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.batch(self.batch_size).prefetch(2).as_numpy_iterator()
+    options = tf.data.Options()
+    options.deterministic = True
+    return ds.batch(self.batch_size).prefetch(2).with_options(options)
 
   def _num_available(self) -> int | None:
     return None
 
   def get_next(self) -> NestedMap:
-    frames, label = next(self._iter)  # StopIteration ends an eval pass.
+    # StopIteration (end of data) ends an eval pass.
+    frames, label = (x.numpy() for x in next(self._iter))
     b = self.batch_size
     weights = np.zeros(b, np.float32)
     weights[:len(label)] = 1.0
@@ -243,4 +255,17 @@ class TfdsVideoInput(video.VideoInputBase):
     self._iter = iter(self._make_dataset())
 
   def _get_state_internal(self) -> bytes:
-    raise NotImplementedError('TfdsVideoInput does not checkpoint its state.')
+    tf_state = self._iter._save().numpy()  # pylint: disable=protected-access
+    return _STATE_MAGIC + struct.pack('>q', self._step) + bytes(tf_state)
+
+  def _set_state_internal(self, state: bytes) -> None:
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    state = bytes(state)
+    head = len(_STATE_MAGIC) + 8
+    if not state.startswith(_STATE_MAGIC) or len(state) < head:
+      raise ValueError(f'{self.name}: input state {state[:40]!r}... is not a '
+                       'TfdsVideoInput state.')
+    (step,) = struct.unpack('>q', state[len(_STATE_MAGIC):head])
+    self._iter = iter(self._make_dataset())
+    self._iter._restore(tf.constant(state[head:]))  # pylint: disable=protected-access
+    self._step = step
