@@ -267,5 +267,6 @@ class TfdsVideoInput(video.VideoInputBase):
                        'TfdsVideoInput state.')
     (step,) = struct.unpack('>q', state[len(_STATE_MAGIC):head])
     self._iter = iter(self._make_dataset())
-    self._iter._restore(tf.constant(state[head:]))  # pylint: disable=protected-access
+    # pylint: disable-next=protected-access
+    self._iter._restore(tf.constant(state[head:]))
     self._step = step

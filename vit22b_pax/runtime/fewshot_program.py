@@ -26,6 +26,7 @@ from typing import Sequence
 
 from absl import logging
 import jax
+import jax.numpy as jnp
 import numpy as np
 from paxml import programs
 from paxml import summary_utils
@@ -86,8 +87,8 @@ def feature_step(jax_task, states, prng_key, inputs, fprop_dtype=None,
   batch = features.shape[0]
   weight = inputs.get('eval_sample_weights')
   if weight is None:
-    weight = jax.numpy.ones((batch,), jax.numpy.float32)
-  out = NestedMap(features=features.astype(jax.numpy.float32),
+    weight = jnp.ones((batch,), jnp.float32)
+  out = NestedMap(features=features.astype(jnp.float32),
                   label=inputs.label, weight=weight)
   return None, trainer_lib.StepFnOutput(
       loss=None, weighted_scalars={}, per_example_out=out,
