@@ -79,6 +79,8 @@ class ViT22BEncoder(base_layer.BaseLayer):
       name/value, e.g. 'save_nothing', 'save_dot_only',
       'save_qkv_out_proj' (fused in-projection + out-projection).
     norm_type: final norm; None = block_tpl.norm_type.
+    norm_bias: LayerNorm bias on the final norm (standard ViTs); None =
+      block_tpl.norm_bias.
     block_tpl: ViT22BBlock template; model_dims / num_heads / hidden_dims
       are filled in from the encoder.
     map_head_tpl: MAPHead template (dims filled in; used if pooling='map').
@@ -96,6 +98,7 @@ class ViT22BEncoder(base_layer.BaseLayer):
   scan: bool = True
   remat_policy: str | None = None
   norm_type: str | None = None
+  norm_bias: bool | None = None
   block_tpl: LayerTpl = template_field(parallel_block.ViT22BBlock)
   map_head_tpl: LayerTpl = template_field(map_head.MAPHead)
 
@@ -173,8 +176,9 @@ class ViT22BEncoder(base_layer.BaseLayer):
       self.create_children('blocks', [block.clone()
                                       for _ in range(self.num_layers)])
     norm_type = self.norm_type or block.norm_type
+    norm_bias = block.norm_bias if self.norm_bias is None else self.norm_bias
     self.create_child('encoder_norm', parallel_block.norm_config(
-        norm_type, d, 'encoder_norm'))
+        norm_type, d, 'encoder_norm', use_bias=norm_bias))
     if self.pooling == 'map':
       head = self.map_head_tpl.clone()
       head.model_dims = d

@@ -102,8 +102,8 @@ def decode_variant(variant: str) -> tuple[Variant, int]:
 
 # Overrides routed to the block template rather than the encoder.
 _BLOCK_FIELDS = ('parallel', 'fused', 'qk_norm', 'use_bias', 'norm_type',
-                 'qk_norm_type', 'attention_summaries', 'activation_tpl',
-                 'in_einsum_tpl', 'out_einsum_tpl')
+                 'qk_norm_type', 'norm_bias', 'attention_summaries',
+                 'activation_tpl', 'in_einsum_tpl', 'out_einsum_tpl')
 
 
 def encoder_config(
@@ -116,9 +116,10 @@ def encoder_config(
     image_size: square training resolution; sets the stored posemb grid.
     **overrides: encoder fields (e.g. num_layers=2, pooling='gap',
       scan=False, remat_policy='save_nothing') or block fields (parallel,
-      fused, qk_norm, use_bias, norm_type, qk_norm_type, attention_summaries,
-      activation_tpl, in_einsum_tpl, out_einsum_tpl). parallel=False implies
-      fused=False unless fused is given.
+      fused, qk_norm, use_bias, norm_type, qk_norm_type, norm_bias,
+      attention_summaries, activation_tpl, in_einsum_tpl, out_einsum_tpl);
+      the encoder's final norm follows the block's norm_type and norm_bias.
+      parallel=False implies fused=False unless fused is given.
 
   Returns:
     pax_fiddle.Config[ViT22BEncoder] named 'encoder'.
