@@ -23,12 +23,14 @@ SMALL = ['--variant', f'Ti/{PATCH}', '--width', str(WIDTH), '--depth',
          '--size', 'smoke']
 
 
-def run_import(*args: str) -> tuple[int, str, str, str]:
-  """(exit code, stdout, stderr, job_log_dir) of one import."""
-  job = os.path.join(tempfile.mkdtemp(prefix='vit22b_import_'), 'job')
+def run_import(*args: str, job: str | None = None
+               ) -> tuple[int, str, str, str]:
+  """(exit code, stdout, stderr, job_log_dir) of one import of the small
+  variant (`args` after SMALL, so they may override it)."""
+  job = job or os.path.join(tempfile.mkdtemp(prefix='vit22b_import_'), 'job')
   out, err = io.StringIO(), io.StringIO()
   with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-    rc = import_weights.main([*args, *SMALL, '--job_log_dir', job])
+    rc = import_weights.main([*SMALL, *args, '--job_log_dir', job])
   return rc, out.getvalue(), err.getvalue(), job
 
 
