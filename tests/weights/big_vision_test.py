@@ -35,17 +35,19 @@ class BigVisionImportTest(parameterized.TestCase):
 
   @parameterized.named_parameters(
       # Class token ('tok'), linen names, unrolled, at the stored 2x2 grid.
-      ('cls', 'tok', {}, '', 16),
+      ('cls', 'tok', {}, '', 16, ()),
       # MAP head, scanned blocks, inside a SigLIP-style two-tower file,
       # resampled 2x2 -> 3x3.
-      ('map_scan_siglip', 'map', {'scanned': True}, 'params/img/', 24),
-      # Global average pooling, AugReg's pre-linen names.
-      ('gap_prelinen', 'gap', {'prelinen': True}, '', 24),
+      ('map_scan_siglip', 'map', {'scanned': True}, 'params/img/', 24, ()),
+      # Global average pooling, AugReg's pre-linen names, written for a
+      # scanned (nn.scan) encoder.
+      ('gap_prelinen_scan', 'gap', {'prelinen': True}, '', 24, ('--scan',)),
       # The original ViT files: cls posemb inside Transformer/posembed_input.
       ('cls_old_posemb', 'tok', {'old_posemb': True, 'prelinen': True}, '',
-       24),
+       24, ()),
   )
-  def test_logits_match_big_vision(self, pooling, kwargs, prefix, size):
+  def test_logits_match_big_vision(self, pooling, kwargs, prefix, size,
+                                   extra):
     params = _params(0, pooling, **kwargs)
     path = _save(params, prefix)
     if prefix:  # The text tower and temperature of a two-tower file.
@@ -54,7 +56,7 @@ class BigVisionImportTest(parameterized.TestCase):
                   'params/t': np.ones((1,), np.float32)})
     src = path + (':img' if prefix else '')
     rc, out, err, job = iu.run_import('--format', 'big_vision', '--src', src,
-                                      '--image_size', str(size))
+                                      '--image_size', str(size), *extra)
     self.assertEqual(rc, 0, err)
     want_pool = {'tok': 'cls', 'map': 'map', 'gap': 'gap'}[pooling]
     self.assertIn(f'pooling {want_pool}', out)

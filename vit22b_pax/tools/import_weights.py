@@ -92,7 +92,8 @@ def read(args: argparse.Namespace) -> layout.Imported:
   if args.format == 'big_vision':
     return big_vision.read(
         args.src, dims, name, image_size=args.image_size,
-        pooling=args.pooling, normalization=args.normalization or 'inception')
+        pooling=args.pooling, normalization=args.normalization or 'inception',
+        gelu_approximate=args.gelu != 'exact')
   return timm.read(args.src, dims, name, image_size=args.image_size,
                    pooling=args.pooling, normalization=args.normalization,
                    gelu_approximate=args.gelu == 'tanh')

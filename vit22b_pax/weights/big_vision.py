@@ -175,7 +175,8 @@ def _norm(get, prefix: str, dims: layout.Dims) -> dict[str, np.ndarray]:
 
 def read(src: str, dims: layout.Dims, model: str, *,
          image_size: int | None = None, pooling: str | None = None,
-         normalization: str = 'inception') -> layout.Imported:
+         normalization: str = 'inception',
+         gelu_approximate: bool = True) -> layout.Imported:
   """Reads a big_vision ViT checkpoint into our standard-ViT layout.
 
   Args:
@@ -188,6 +189,8 @@ def read(src: str, dims: layout.Dims, model: str, *,
       'map', class token -> 'cls', else 'gap').
     normalization: the input normalisation it was trained with (big_vision:
       'inception', i.e. [-1, 1]).
+    gelu_approximate: the model's GELU (big_vision: flax's tanh
+      approximation, the default).
 
   Raises:
     ValueError: a missing or misshapen tensor (naming it and both shapes), a
@@ -269,6 +272,6 @@ def read(src: str, dims: layout.Dims, model: str, *,
   return layout.assemble(
       dims=dims, patch_w=patch_w, patch_b=patch_b, posemb=pe, grid=grid,
       cls=cls, blocks=blocks, encoder_norm=encoder_norm, map_head=map_head,
-      head=head, pooling=pooling, gelu_approximate=True,
+      head=head, pooling=pooling, gelu_approximate=gelu_approximate,
       image_size=image_size, resample_method='zoom',
       normalization=normalization, notes=notes)

@@ -155,7 +155,10 @@ class TensorSource:
       raise ValueError(f'{self.where}: tensor {name!r} has shape {got} but '
                        f'{self.model} needs {want}.')
     self._used.add(name)
-    return as_float32(self._tensors[name])
+    try:
+      return as_float32(self._tensors[name])
+    except ValueError as e:
+      raise ValueError(f'{self.where}: tensor {name!r}: {e}') from e
 
   def finish(self) -> None:
     """Raises if any tensor was not used (nothing is silently dropped)."""
