@@ -18,6 +18,8 @@ import json
 import os
 import sys
 
+from vit22b_pax.layers import variants
+from vit22b_pax.perf import flops
 from vit22b_pax.tools import runs
 
 _EXP = 'vit22b_pax.experiments.pretrain.ProceduralViT22BTiny'
@@ -41,10 +43,17 @@ def parse_sizes(text: str) -> list[tuple[int, int]]:
   return sizes
 
 
-def num_params(width: int, depth: int, patch: int = 4) -> int:
-  """Encoder parameters (blocks + patch embedding), for the x axis."""
-  block = 4 * width * width + 2 * width * 4 * width + 6 * width
-  return depth * block + patch * patch * 3 * width
+def num_params(width: int, depth: int, patch: int = 8,
+               image_size: int = 32) -> int:
+  """Encoder parameters of one size of the tiny experiment, for the x axis.
+
+  The tiny pretraining encoder (patch 8 on 32 px, GAP pooling) at width x
+  depth, heads of 32 dims and a 4x MLP; counted by `perf.flops`.
+  """
+  cfg = variants.encoder_config(
+      f'Ti/{patch}', image_size, model_dims=width, num_layers=depth,
+      num_heads=width // 32, hidden_dims=4 * width, pooling='gap')
+  return flops.encoder_param_counts(cfg)['encoder']
 
 
 def plot(rows, path: str) -> None:
