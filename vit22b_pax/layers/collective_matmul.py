@@ -352,7 +352,7 @@ def rs_backward(eqn, letter, axis_name, bidi, x, w, dy):
   dw[..., block j] = einsum(x, dy_j).
   """
   dx_eqn, dw_eqn = grad_eqns(eqn)
-  xs, ws, ys = split_eqn(eqn)
+  _, ws, ys = split_eqn(eqn)
   b = dy.shape[ys.index(letter)]
   dx_parts, dw_parts = [], []
 
@@ -364,7 +364,6 @@ def rs_backward(eqn, letter, axis_name, bidi, x, w, dy):
   _ring_gather(dy, axis_name, bidi, use)
   dx = functools.reduce(jnp.add, dx_parts)
   dw = _assemble(dw_parts, ws.index(letter), w.shape[ws.index(letter)])
-  del xs
   return dx, dw
 
 
