@@ -126,17 +126,6 @@ class FlopsTest(test_utils.TestCase):
     self.assertEqual(gap.head_per_image, 6 * (32 * 10 + 10))
     self.assertGreater(cls.per_token, gap.per_token)  # longer sequence
 
-  def test_vit_flops_is_encoder_flops(self):
-    cfg = variants.encoder_config('S/16', 224)
-    self.assertEqual(flops.vit_flops('S/16', 224, 10),
-                     flops.encoder_flops(cfg, 224, 10))
-    size = variants.Variant('custom', 64, 2, 256, 4)
-    cfg = variants.encoder_config('Ti/8', 32, model_dims=64, num_layers=2,
-                                  hidden_dims=256, num_heads=4,
-                                  parallel=False)
-    self.assertEqual(flops.vit_flops((size, 8), 32, 5, parallel=False),
-                     flops.encoder_flops(cfg, 32, 5))
-
   def test_matmul_flops_match_xla_cost_analysis(self):
     # 6N per token of a single dense layer = 3 matmuls of 2*in*out per row.
     x = jnp.ones((64, 128))
@@ -156,8 +145,6 @@ class FlopsTest(test_utils.TestCase):
       flops.flops_per_token(0, 1, 1, 1)
     with self.assertRaisesRegex(ValueError, 'peak_flops'):
       flops.mfu(1.0, 0.0)
-    with self.assertRaisesRegex(ValueError, 'Unknown ViT variant'):
-      flops.vit_flops('X/16', 224)
 
 
 class PeaksTest(test_utils.TestCase):

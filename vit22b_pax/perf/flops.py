@@ -30,13 +30,10 @@ is a third of everything.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
-
 from praxis import pax_fiddle
 
 from vit22b_pax.core import block as core_block
 from vit22b_pax.layers import encoder as encoder_lib
-from vit22b_pax.layers import variants as variants_lib
 
 EncoderConfig = pax_fiddle.Config[encoder_lib.ViT22BEncoder]
 
@@ -128,7 +125,7 @@ class FlopsCount:
 
 
 def encoder_flops(encoder_p: EncoderConfig, image_size: int,
-                  num_classes: int) -> FlopsCount:
+                  num_classes: int = 0) -> FlopsCount:
   """Training and forward FLOPs per image of an encoder + classifier.
 
   Args:
@@ -161,33 +158,6 @@ def encoder_flops(encoder_p: EncoderConfig, image_size: int,
                     num_params=counts['total'] + classifier,
                     per_token=per_token, head_per_image=head,
                     per_image=per_image, forward_per_image=per_image / 3)
-
-
-def vit_flops(variant: Any, image_size: int = 224, num_classes: int = 1000,
-              parallel: bool = True, **overrides: Any) -> FlopsCount:
-  """`encoder_flops` of a size variant's default encoder config.
-
-  Args:
-    variant: 'B/16', '22B/14', ... or a (Variant, patch) pair for a size
-      outside the table.
-    image_size: square input side.
-    num_classes: classifier outputs.
-    parallel: the block's parallel switch.
-    **overrides: further `variants.encoder_config` overrides.
-
-  Returns:
-    A `FlopsCount` (prefer `encoder_flops` on the config you run).
-  """
-  if isinstance(variant, tuple) and len(variant) == 2 and isinstance(
-      variant[0], variants_lib.Variant):
-    var, patch = variant
-    base = dict(model_dims=var.model_dims, num_layers=var.num_layers,
-                hidden_dims=var.hidden_dims, num_heads=var.num_heads)
-    variant = f'B/{int(patch)}'
-    overrides = base | overrides
-  cfg = variants_lib.encoder_config(variant, image_size, parallel=parallel,
-                                    **overrides)
-  return encoder_flops(cfg, image_size, num_classes)
 
 
 def mfu(model_flops_per_sec: float, peak_flops: float) -> float:

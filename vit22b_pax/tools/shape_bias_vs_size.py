@@ -18,11 +18,10 @@ import json
 import os
 import sys
 
-from vit22b_pax.layers import variants
+from fiddle_configs import common
+from fiddle_configs import pretrain
 from vit22b_pax.perf import flops
 from vit22b_pax.tools import runs
-
-_EXP = 'vit22b_pax.experiments.pretrain.ProceduralViT22BTiny'
 
 
 def parse_sizes(text: str) -> list[tuple[int, int]]:
@@ -43,16 +42,21 @@ def parse_sizes(text: str) -> list[tuple[int, int]]:
   return sizes
 
 
-def num_params(width: int, depth: int, patch: int = 8,
-               image_size: int = 32) -> int:
-  """Encoder parameters of one size of the tiny experiment, for the x axis.
+def model_overrides(width: int, depth: int) -> dict[str, int]:
+  """The tiny recipe's model at width x depth (heads of 32 dims, MLP 4x)."""
+  return dict(model_dims=width, num_layers=depth, num_heads=width // 32,
+              hidden_dims=4 * width)
 
-  The tiny pretraining encoder (patch 8 on 32 px, GAP pooling) at width x
-  depth, heads of 32 dims and a 4x MLP; counted by `perf.flops`.
+
+def num_params(width: int, depth: int) -> int:
+  """Encoder parameters of one size of the tiny recipe, for the x axis.
+
+  The encoder `pretrain(size='tiny', model=...)` builds (patch 8 on 32 px,
+  GAP pooling), counted by `perf.flops`.
   """
-  cfg = variants.encoder_config(
-      f'Ti/{patch}', image_size, model_dims=width, num_layers=depth,
-      num_heads=width // 32, hidden_dims=4 * width, pooling='gap')
+  scale = common.scale('tiny')
+  cfg = common.encoder(scale.variant, scale.image_size,
+                       **{**scale.model, **model_overrides(width, depth)})
   return flops.encoder_param_counts(cfg)['encoder']
 
 
@@ -94,11 +98,11 @@ def main(argv=None) -> int:
   rows = []
   for width, depth in sizes:
     job = os.path.join(args.out, f'w{width}_d{depth}')
-    result = runs.run_job(_EXP, job, dict(
-        MODEL_DIMS=width, NUM_LAYERS=depth, NUM_HEADS=width // 32,
-        HIDDEN_DIMS=4 * width, TRAIN_STEPS=args.steps))
+    result = runs.run_job(runs.recipe_call(
+        pretrain.pretrain, size='tiny', steps=args.steps,
+        model=model_overrides(width, depth)), job)
     if not result.ok:
-      raise SystemExit(f'{job} failed:\n{result.log_tail}')
+      raise SystemExit(f'{job} failed:\n{result.output[-4000:]}')
     rows.append(dict(
         size=f'{width}x{depth}', params=num_params(width, depth),
         shape_bias=runs.last_scalar(job, 'eval_test_conflict',
