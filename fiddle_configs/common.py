@@ -157,11 +157,15 @@ def encoder(variant: str, image_size: int, **overrides: Any) -> Config:
 
 
 def set_collective_matmul(encoder_p: Config, mode: str,
-                          bidirectional: bool = True) -> Config:
-  """Ring collective matmuls on the block's matmuls ('off' = XLA's own)."""
+                          bidirectional: bool = True,
+                          dtype: str = 'float32') -> Config:
+  """Ring collective matmuls on the block's matmuls ('off' = XLA's own);
+  in bfloat16 the reduce-scatter partial sums accumulate in float32 (their
+  error is then that of a plain bf16 matmul)."""
   if mode != 'off':
     collective_einsum.enable_collective_matmul(
-        encoder_p, mode=mode, bidirectional=bidirectional)
+        encoder_p, mode=mode, bidirectional=bidirectional,
+        accum_dtype='float32' if dtype == 'bfloat16' else None)
   return encoder_p
 
 

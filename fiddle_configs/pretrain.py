@@ -91,7 +91,8 @@ def pretrain(
     dcn_mesh: mesh across hosts/slices (replica, data, mdl).
     collective_matmul: 'off', 'all_gather', 'reduce_scatter' or 'auto': ring
       collective matmuls over 'mdl' in every block.
-    collective_bidirectional: rings in both directions.
+    collective_bidirectional: rings in both directions (k // 2 steps
+      instead of k - 1 on a mesh with mdl >= 3; no difference at mdl = 2).
     dtype: forward dtype ('float32', 'bfloat16'); default the size's.
   """
   scale = common.scale(size)
@@ -109,12 +110,13 @@ def pretrain(
   if not num_classes:
     raise ValueError(f'data={data!r} needs num_classes.')
   mesh = tuple(mesh or scale.mesh)
+  dtype = dtype or scale.dtype
 
   # Model: the ViT-22B encoder and a classifier head.
   encoder = common.encoder(common.with_patch(scale.variant, patch),
                            image_size, **{**scale.model, **(model or {})})
   common.set_collective_matmul(encoder, collective_matmul,
-                               collective_bidirectional)
+                               collective_bidirectional, dtype)
   common.shard(encoder, mesh, dcn_mesh)
   model_p = common.classifier_model(encoder, num_classes, loss,
                                     head_zero_init=head_zero_init,
@@ -127,7 +129,7 @@ def pretrain(
   # Run: length, intervals, mesh, dtype.
   task = common.task(
       f'pretrain_{data}_{size}', model_p, learner, run, steps=steps, seed=seed,
-      mesh=mesh, dcn_mesh=dcn_mesh, dtype=dtype or scale.dtype)
+      mesh=mesh, dcn_mesh=dcn_mesh, dtype=dtype)
 
   # Data.
   inputs = common.dataset(

@@ -17,6 +17,7 @@ from tests.experiments import pax_run
 from vit22b_pax.runtime import checkpoints
 from vit22b_pax.runtime import experiment
 from vit22b_pax.tools import runs
+from vit22b_pax.weights import posemb
 
 _PRETRAIN = runs.recipe_call(pretrain.pretrain, size='smoke')
 _STATE = {}
@@ -93,9 +94,15 @@ class WarmStartTest(absltest.TestCase):
     self._run(finetune.finetune, job,
               '--fdl=set:task.train.learner.optimizer.learning_rate=0.0',
               image_size=24)
-    for name in ('params/network/pos_emb', 'params/network/patch_w'):
-      np.testing.assert_array_equal(_read(job, name),
-                                    _read(_STATE['pretrain'], name))
+    np.testing.assert_array_equal(
+        _read(job, 'params/network/patch_w'),
+        _read(_STATE['pretrain'], 'params/network/patch_w'))
+    # The position embedding was resampled once at load (2x2 -> 3x3 patch
+    # grid, big_vision's zoom), then kept (learning rate 0).
+    table = _read(_STATE['pretrain'], 'params/network/pos_emb')
+    want = posemb.zoom(table.reshape(2, 2, -1), (3, 3)).reshape(1, 9, -1)
+    np.testing.assert_allclose(_read(job, 'params/network/pos_emb'), want,
+                               rtol=1e-6, atol=1e-7)
 
   def _assert_loaded_unchanged(self, job, prefix):
     """Every `params/<prefix>/...` variable equals the pretraining one."""

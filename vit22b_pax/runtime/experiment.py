@@ -44,6 +44,7 @@ from praxis import pax_fiddle
 
 from vit22b_pax.runtime import eval_program as eval_program_lib
 from vit22b_pax.runtime import executor as executor_lib
+from vit22b_pax.runtime import posemb_warm_start
 from vit22b_pax.runtime import train_program as train_program_lib
 from vit22b_pax.runtime import warm_start
 
@@ -124,7 +125,9 @@ class ViT22BExperiment(parameterized_experiment.ParameterizedExperiment):
     check_consistency(self)
     # paxml's setup_jax (run before this) logs every compilation.
     jax.config.update('jax_log_compiles', self._log_compiles)
-    warm_start.validate(self.task(), self.get_input_specs_provider_params())
+    specs = self.get_input_specs_provider_params()
+    warm_start.validate(self.task(), specs)
+    posemb_warm_start.validate(self.task(), specs)
 
 
 def check_consistency(exp: ViT22BExperiment) -> None:
