@@ -8,7 +8,7 @@ JOB_DIR ?= runs/pretrain
 EXP ?= vit22b_pax.experiments.pretrain.ProceduralTiny
 PYTEST_ARGS ?=
 
-.PHONY: venv train test clean-venv
+.PHONY: venv train test test-fast clean-venv
 
 venv: $(STAMP)
 
@@ -24,6 +24,9 @@ train: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q --durations=15 $(PYTEST_ARGS) tests
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS) tests
 
 clean-venv:
 	rm -rf $(VENV)
