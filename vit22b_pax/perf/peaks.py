@@ -123,7 +123,9 @@ def chip_from_device_kind(device_kind: str) -> str | None:
 def measured_matmul_peak(sizes: tuple[int, ...] = (2048, 3072, 4096),
                          repeats: int = 3,
                          dtype: str = 'float32') -> float:
-  """Best matmul FLOP/s XLA reaches on device 0 (cached per process).
+  """Best matmul FLOP/s XLA reaches on this process's first local device
+  (cached per process; with several processes `jax.devices()[0]` belongs to
+  process 0 and cannot take data elsewhere).
 
   Args:
     sizes: square matrix sizes to try.
@@ -136,7 +138,7 @@ def measured_matmul_peak(sizes: tuple[int, ...] = (2048, 3072, 4096),
   if not sizes or min(sizes) <= 0 or repeats <= 0:
     raise ValueError(f'Need positive sizes and repeats, got sizes={sizes}, '
                      f'repeats={repeats}.')
-  device = jax.devices()[0]
+  device = jax.local_devices()[0]
   matmul = jax.jit(lambda a, b: a @ b)
   best = 0.0
   rng = np.random.default_rng(0)
