@@ -10,7 +10,9 @@ the on-disk array layout:
     folders, orbax's temporary (uncommitted) folders skipped;
   * variable names, shapes and dtypes come from the metadata paxml writes next
     to every checkpoint (`checkpoint_metadata`: `metadata/metadata`, the
-    train state's unpadded shapes);
+    train state's unpadded shapes), read as the JSON file it is: orbax's
+    reader would enter a barrier of all processes, and these functions may
+    run on one process only;
   * values are read with the tensorstore spec orbax itself builds, so per-array
     zarr and OCDBT checkpoints both work;
   * every stored array (model variables and optimizer states) is listed from
@@ -123,6 +125,36 @@ def _flatten(tree: Mapping[str, Any], prefix: str = '') -> dict[str, Any]:
   return out
 
 
+def metadata_path(ckpt: Checkpoint) -> epath.Path:
+  """`checkpoint_N/metadata/metadata`: paxml's JSON metadata."""
+  name = checkpoint_metadata.METADATA_ITEM_NAME
+  return ckpt.path / name / name
+
+
+def metadata(ckpt: Checkpoint) -> dict[str, Any]:
+  """paxml's metadata of a checkpoint (version, train-state shapes).
+
+  Raises:
+    ValueError: missing or unreadable (naming the file).
+  """
+  path = metadata_path(ckpt)
+  if not path.exists():
+    raise ValueError(
+        f'Checkpoint {str(ckpt.path)!r} has no paxml metadata '
+        f'({str(path)!r}): it was not written by a paxml SPMD training job, '
+        'or it is incomplete.')
+  try:
+    meta = json.loads(path.read_text())
+  except (ValueError, OSError) as e:
+    raise ValueError(f'Checkpoint {str(ckpt.path)!r}: unreadable paxml '
+                     f'metadata {str(path)!r} ({type(e).__name__}: {e}).'
+                     ) from e
+  if not isinstance(meta, dict):
+    raise ValueError(f'Checkpoint {str(ckpt.path)!r}: unreadable paxml '
+                     f'metadata {str(path)!r} (not a JSON object).')
+  return meta
+
+
 def variables(ckpt: Checkpoint, collection: str = 'mdl_vars'
               ) -> dict[str, tuple[tuple[int, ...], str]]:
   """{'params/a/b': (shape, dtype)} of one part of a checkpoint's train state.
@@ -134,15 +166,9 @@ def variables(ckpt: Checkpoint, collection: str = 'mdl_vars'
   Raises:
     ValueError: the checkpoint has no readable paxml metadata.
   """
-  if not checkpoint_metadata.metadata_exists(ckpt.path):
-    raise ValueError(
-        f'Checkpoint {str(ckpt.path)!r} has no paxml metadata '
-        f'({checkpoint_metadata.METADATA_ITEM_NAME}/): it was not written by '
-        'a paxml SPMD training job, or it is incomplete.')
   try:
-    meta = checkpoint_metadata.restore_metadata(ckpt.path)
-    tree = meta['train_state_metadata'][collection]
-  except (KeyError, TypeError, ValueError, json.JSONDecodeError) as e:
+    tree = metadata(ckpt)['train_state_metadata'][collection]
+  except (KeyError, TypeError) as e:
     raise ValueError(f'Checkpoint {str(ckpt.path)!r}: unreadable paxml '
                      f'metadata ({type(e).__name__}: {e}).') from e
   out = {}

@@ -80,13 +80,14 @@ class _DeferredFileHandler(logging.Handler):
   directory; records before that are kept in memory and written then (so a
   run rejected by validation writes nothing)."""
 
-  def __init__(self, job_log_dir: str, capacity: int = 20000):
+  def __init__(self, job_log_dir: str, capacity: int = 20000,
+               name: str = 'pax.log'):
     super().__init__(logging.DEBUG)
     self._job_log_dir = job_log_dir
     self._pending = []
     self._capacity = capacity
     self._file = None
-    self.path = os.path.join(job_log_dir, 'logs', 'pax.log')
+    self.path = os.path.join(job_log_dir, 'logs', name)
 
   def emit(self, record: logging.LogRecord) -> None:
     try:
@@ -111,13 +112,17 @@ class _DeferredFileHandler(logging.Handler):
     super().close()
 
 
-def route_logs(job_log_dir: str, verbose: bool = False) -> str | None:
+def route_logs(job_log_dir: str, verbose: bool = False,
+               host: int | None = None) -> str | None:
   """Full log to `<job_log_dir>/logs/pax.log`, WARNING+ to the console.
 
   Args:
     job_log_dir: the job's directory (local; remote job dirs keep paxml's
       default of logging everything to stderr).
     verbose: keep every record on the console too.
+    host: this process's index in a multi-process run: processes other than
+      0 log to `pax.host<N>.log` (given by the caller: JAX is not initialised
+      yet).
 
   Returns:
     The log file path, or None when the log stays on stderr.
@@ -129,7 +134,8 @@ def route_logs(job_log_dir: str, verbose: bool = False) -> str | None:
     return None
   root = logging.getLogger()
   absl_handler = absl_logging.get_absl_handler()
-  file_handler = _DeferredFileHandler(job_log_dir)
+  file_handler = _DeferredFileHandler(
+      job_log_dir, name=f'pax.host{host}.log' if host else 'pax.log')
   file_handler.setFormatter(absl_logging.PythonFormatter())
   console = logging.StreamHandler(sys.stderr)
   console.setLevel(logging.WARNING)

@@ -142,9 +142,12 @@ class ViT22BExperiment(parameterized_experiment.ParameterizedExperiment):
     check_consistency(self)
     # paxml's setup_jax (run before this) logs every compilation.
     jax.config.update('jax_log_compiles', self._log_compiles)
+    job_log_dir = training_job_dir()
+    if job_log_dir is not None:
+      jobdir.check_sources(job_log_dir,
+                           warm_start.source_dirs(self.task()))
     warm_start.validate(self.task(), self.get_input_specs_provider_params(),
                         level=self._checkpoint_verification)
-    job_log_dir = training_job_dir()
     if job_log_dir is not None:
       specs_p = self.get_input_specs_provider_params()
       jobdir.prepare(
@@ -168,12 +171,14 @@ def training_job_dir(flag_values: Any = None) -> str | None:
 
 
 def describe(exp: base_experiment.BaseExperiment) -> str:
-  """How messages name an experiment: its recipe call, or the command
-  line's --exp / --fdl arguments."""
+  """How messages name an experiment: its recipe call (or the command line's
+  --exp / --fdl arguments) and its task name."""
   if isinstance(exp, RecipeExperiment):
-    return exp.expression()
-  args = [a for a in sys.argv[1:] if a.startswith(('--exp', '--fdl'))]
-  return ' '.join(args) if args else type(exp).__name__
+    what = exp.expression()
+  else:
+    args = [a for a in sys.argv[1:] if a.startswith(('--exp', '--fdl'))]
+    what = ' '.join(args) if args else type(exp).__name__
+  return f'{what} (task {exp.task().name!r})'
 
 
 def check_consistency(exp: ViT22BExperiment) -> None:

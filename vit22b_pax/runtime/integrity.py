@@ -41,7 +41,6 @@ import zlib
 
 from absl import logging
 from etils import epath
-from paxml import checkpoint_metadata
 
 from vit22b_pax.runtime import checkpoints
 
@@ -178,17 +177,12 @@ def _check_structure(ckpt: checkpoints.Checkpoint, level: str) -> list[str]:
   """What can be checked without a manifest."""
   if not any(True for _ in ckpt.path.iterdir()):
     return [f'empty checkpoint folder {str(ckpt.path)}']
-  meta = (ckpt.path / checkpoint_metadata.METADATA_ITEM_NAME /
-          checkpoint_metadata.METADATA_ITEM_NAME)
   problems = []
-  if checkpoint_metadata.metadata_exists(ckpt.path):
-    try:
-      checkpoint_metadata.restore_metadata(ckpt.path)['train_state_metadata']
-    except (ValueError, KeyError, TypeError, OSError) as e:
-      problems.append(f'unreadable paxml metadata in {str(meta)} '
-                      f'({type(e).__name__}: {e})')
-  else:
-    problems.append(f'missing paxml metadata {str(meta)}')
+  try:
+    checkpoints.metadata(ckpt)['train_state_metadata']
+  except (ValueError, KeyError, TypeError) as e:
+    problems.append(f'paxml metadata {checkpoints.metadata_path(ckpt)}: '
+                    f'{type(e).__name__}: {e}')
   aggregate = ckpt.state_dir / _FLAX_FILE
   if aggregate.exists() and not (ckpt.state_dir / '_sharding').exists():
     return problems + _check_flax(aggregate, level)

@@ -275,7 +275,10 @@ def check_experiment(job_log_dir: epath.PathLike,
   Raises:
     ValueError: one line naming both experiments and the first difference.
   """
-  stored = checkpoints.variables(ckpt)
+  # Parameters only: other collections are not the model's identity.
+  stored = {k: v for k, v in checkpoints.variables(ckpt).items()
+            if k.startswith('params/')}
+  shapes = {k: v for k, v in shapes.items() if k.startswith('params/')}
   diff = None
   for name in sorted(set(shapes) | set(stored)):
     if name not in stored:
