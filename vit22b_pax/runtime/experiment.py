@@ -51,6 +51,7 @@ from vit22b_pax.runtime import eval_program as eval_program_lib
 from vit22b_pax.runtime import executor as executor_lib
 from vit22b_pax.runtime import integrity
 from vit22b_pax.runtime import jobdir
+from vit22b_pax.runtime import posemb_warm_start
 from vit22b_pax.runtime import train_program as train_program_lib
 from vit22b_pax.runtime import warm_start
 
@@ -146,10 +147,13 @@ class ViT22BExperiment(parameterized_experiment.ParameterizedExperiment):
     if job_log_dir is not None:
       jobdir.check_sources(job_log_dir,
                            warm_start.source_dirs(self.task()))
-    warm_start.validate(self.task(), self.get_input_specs_provider_params(),
+    specs_p = self.get_input_specs_provider_params()
+    # Pins each warm-start source to its newest intact step (or the step
+    # asked for) before the position-embedding check reads that step.
+    warm_start.validate(self.task(), specs_p,
                         level=self._checkpoint_verification)
+    posemb_warm_start.validate(self.task(), specs_p)
     if job_log_dir is not None:
-      specs_p = self.get_input_specs_provider_params()
       jobdir.prepare(
           job_log_dir, task_p=self.task(),
           shapes_fn=lambda: warm_start.model_shapes(self.task().model,

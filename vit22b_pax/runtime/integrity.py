@@ -33,9 +33,11 @@ through `etils.epath`.
 
 from __future__ import annotations
 
+from concurrent import futures
 import dataclasses
 import datetime
 import json
+import os
 import socket
 import zlib
 
@@ -48,6 +50,7 @@ MANIFEST = 'manifest.vit22b.json'
 LEVELS = ('checksum', 'size', 'off')
 QUARANTINE_DIR = 'damaged_checkpoints'
 _BLOCK = 8 << 20
+_THREADS = min(8, os.cpu_count() or 1)
 _FLAX_FILE = 'checkpoint'  # FLAX (pmap) checkpoints: the msgpack state.
 _FORMAT = 1
 
@@ -83,6 +86,15 @@ def crc32(path: epath.Path) -> int:
   return value
 
 
+def _parallel(fn, items):
+  """fn over items on a few threads (zlib and file reads release the GIL)."""
+  items = list(items)
+  if len(items) < 2:
+    return [fn(x) for x in items]
+  with futures.ThreadPoolExecutor(min(_THREADS, len(items))) as pool:
+    return list(pool.map(fn, items))
+
+
 def manifest_path(ckpt: checkpoints.Checkpoint) -> epath.Path:
   return ckpt.path / MANIFEST
 
@@ -95,12 +107,14 @@ def write_manifest(ckpt: checkpoints.Checkpoint, level: str = 'checksum'
     The manifest path.
   """
   check_level(level)
-  files = {}
-  for path in _files(ckpt.path):
-    entry = {'size': path.stat().length}
+
+  def entry(path):
+    out = {'size': path.stat().length}
     if level == 'checksum':
-      entry['crc32'] = crc32(path)
-    files[_relative(path, ckpt.path)] = entry
+      out['crc32'] = crc32(path)
+    return _relative(path, ckpt.path), out
+
+  files = dict(_parallel(entry, _files(ckpt.path)))
   manifest = {
       'format': _FORMAT, 'step': ckpt.step, 'files': files,
       'written': datetime.datetime.now().isoformat(timespec='seconds'),
@@ -144,20 +158,22 @@ def _check_manifest(ckpt: checkpoints.Checkpoint, level: str) -> list[str]:
       raise TypeError('files is not a mapping')
   except (ValueError, KeyError, TypeError, OSError) as e:
     return [f'unreadable manifest {str(path)} ({type(e).__name__}: {e})']
-  problems = []
-  for name, entry in sorted(files.items()):
+
+  def check(item):
+    name, entry = item
     file = ckpt.path / name
     if not file.exists():
-      problems.append(f'missing file {str(file)}')
-      continue
+      return f'missing file {str(file)}'
     size = file.stat().length
     if size != entry['size']:
-      problems.append(f'{str(file)} has {size} bytes, the manifest says '
-                      f'{entry["size"]}')
-    elif level == 'checksum' and 'crc32' in entry and crc32(
+      return (f'{str(file)} has {size} bytes, the manifest says '
+              f'{entry["size"]}')
+    if level == 'checksum' and 'crc32' in entry and crc32(
         file) != entry['crc32']:
-      problems.append(f'{str(file)}: CRC-32 differs from the manifest')
-  return problems
+      return f'{str(file)}: CRC-32 differs from the manifest'
+    return None
+
+  return [p for p in _parallel(check, sorted(files.items())) if p]
 
 
 def _check_flax(path: epath.Path, level: str) -> list[str]:
