@@ -78,7 +78,8 @@ def emit(line: str) -> None:
 class _DeferredFileHandler(logging.Handler):
   """Writes to `<job_log_dir>/logs/pax.log` once paxml has created the job
   directory; records before that are kept in memory and written then (so a
-  run rejected by validation writes nothing)."""
+  run rejected by validation writes nothing, also not into the log of the
+  run that holds the directory's lock)."""
 
   def __init__(self, job_log_dir: str, capacity: int = 20000,
                name: str = 'pax.log'):
@@ -95,7 +96,7 @@ class _DeferredFileHandler(logging.Handler):
     except Exception:  # pylint: disable=broad-except
       return
     if self._file is None:
-      if not os.path.isdir(self._job_log_dir):
+      if not os.path.isdir(self._job_log_dir) or self._locked_by_other():
         if len(self._pending) < self._capacity:
           self._pending.append(msg)
         return
@@ -105,6 +106,14 @@ class _DeferredFileHandler(logging.Handler):
       self._pending = []
     self._file.write(msg + '\n')
     self._file.flush()
+
+  def _locked_by_other(self) -> bool:
+    """The job directory's lock file exists and this process does not hold
+    it: the directory belongs to another run (runtime/jobdir.py), whose log
+    this run must not write into."""
+    from vit22b_pax.runtime import jobdir  # pylint: disable=g-import-not-at-top
+    return (os.path.exists(jobdir.lock_path(self._job_log_dir)) and
+            not jobdir.held(self._job_log_dir))
 
   def close(self) -> None:
     if self._file is not None:

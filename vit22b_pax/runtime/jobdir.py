@@ -201,6 +201,11 @@ def release(job_log_dir: epath.PathLike, remove_if_empty: bool = False
     _remove_if_empty(job)
 
 
+def held(job_log_dir: epath.PathLike) -> bool:
+  """Whether this process holds the job directory's lock."""
+  return _real(job_log_dir) in _HELD
+
+
 def holder(job_log_dir: epath.PathLike) -> dict[str, Any] | None:
   """Who holds (or last held) the lock file, if there is one."""
   path = lock_path(_real(job_log_dir))
