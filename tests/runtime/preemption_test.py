@@ -7,8 +7,10 @@ import os
 import signal
 import threading
 import types
+from unittest import mock
 
 from absl.testing import absltest
+from jax.experimental import multihost_utils
 
 from vit22b_pax.runtime import preemption
 from vit22b_pax.runtime import train_program
@@ -57,6 +59,32 @@ class PreemptionTest(absltest.TestCase):
     os.kill(os.getpid(), signal.SIGTERM)
     self.assertFalse(program.should_run(None, 4))
     self.assertEqual(preemption.stopped_at(), 4)
+
+  def test_several_processes_agree_through_jax(self):
+    # With jax.distributed the coordination service catches SIGTERM (on any
+    # host) and all hosts reach the sync point at the same step; no Python
+    # handler is installed and the signal's time is unknown here.
+    asked = []
+
+    def sync_point(step):
+      asked.append(step)
+      return step >= 7
+
+    self.enter_context(mock.patch.object(preemption, '_distributed',
+                                         return_value=True))
+    self.enter_context(mock.patch.object(
+        multihost_utils, 'reached_preemption_sync_point', sync_point))
+    self.assertEqual(preemption.install(), 'jax')
+    self.assertIs(signal.getsignal(signal.SIGTERM), _noop)
+    self.assertFalse(preemption.requested(6))
+    self.assertIsNone(preemption.stopped_at())
+    self.assertTrue(preemption.requested(7))
+    self.assertTrue(preemption.requested(8))
+    self.assertEqual(asked, [6, 7, 8])
+    self.assertEqual(preemption.stopped_at(), 7)
+    self.assertFalse(preemption.signalled())
+    # No "N s after the signal": the signal reached another process.
+    self.assertIsNone(preemption.seconds_since_signal())
 
   def test_not_on_main_thread(self):
     result = []

@@ -99,8 +99,6 @@ def requested(step: int) -> bool:
   if not stop and _distributed():
     from jax.experimental import multihost_utils  # pylint: disable=g-import-not-at-top
     stop = multihost_utils.reached_preemption_sync_point(step)
-    if stop and _STATE['time'] is None:
-      _STATE['time'] = time.time()
   if stop and _STATE['stopped_at'] is None:
     _STATE['stopped_at'] = step
     logging.warning('Preemption (SIGTERM): stopping at step %d to save a '
