@@ -9,8 +9,9 @@ Takes exactly paxml.main's flags, e.g.
 
 The programs print their progress lines either way; this entry point also
 sends paxml's log to `<job_log_dir>/logs/pax.log` and keeps only WARNING,
-ERROR and CRITICAL records (of every library) on the console.
-`--verbose_console` keeps the whole log on the console.
+ERROR and CRITICAL records (of every library) on the console (process N > 0
+of a multi-process run: `pax.host<N>.log`). `--verbose_console` keeps the
+whole log on the console.
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ def run(argv=None) -> None:
   flags.mark_flag_as_required('job_log_dir')
 
   def _main(args):
-    path = console.route_logs(pax_main.FLAGS.job_log_dir, verbose=verbose)
+    fv = pax_main.FLAGS
+    path = console.route_logs(
+        fv.job_log_dir, verbose=verbose,
+        host=fv.host_idx if fv.multiprocess_gpu else None)
     if path:
       print(f'Log: {path}', file=sys.stderr, flush=True)
     pax_main.main(args)

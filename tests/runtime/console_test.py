@@ -14,6 +14,7 @@ from absl import logging as absl_logging
 from absl.testing import absltest
 
 from vit22b_pax.runtime import console
+from vit22b_pax.runtime import jobdir
 
 
 class LinesTest(absltest.TestCase):
@@ -80,6 +81,30 @@ class RouteLogsTest(absltest.TestCase):
     for text in ('early info before the job dir exists', 'plain info line',
                  'tensorstore write failed'):
       self.assertIn(text, log)
+
+  def test_busy_job_dir_log_not_written_until_locked(self):
+    job = tempfile.mkdtemp()
+    lock = jobdir.lock_path(job)
+    with open(lock, 'w') as f:  # Another run's lock file.
+      f.write('{"pid": 1}')
+    with contextlib.redirect_stderr(io.StringIO()):
+      path = console.route_logs(job, host=0)
+      absl_logging.info('line of a run refused on a busy directory')
+      self.assertFalse(os.path.exists(path))
+      os.remove(lock)
+      jobdir.acquire(job)
+      try:
+        absl_logging.info('now this run holds the lock')
+      finally:
+        jobdir.release(job)
+    log = open(path).read()
+    self.assertIn('now this run holds the lock', log)
+    self.assertIn('refused on a busy directory', log)  # Kept, then written.
+
+  def test_host_log_names(self):
+    job = tempfile.mkdtemp()
+    self.assertEqual(console.route_logs(job, host=1),
+                     os.path.join(job, 'logs', 'pax.host1.log'))
 
   def test_remote_or_verbose_keeps_paxml_default(self):
     self.assertIsNone(console.route_logs('gs://bucket/job'))

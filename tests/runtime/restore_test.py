@@ -206,6 +206,25 @@ class RestoreTest(test_utils.TestCase):
     with self.assertRaisesRegex(ValueError, 'not registered nor'):
       restore.restore_predict_fn('tests.runtime.restore_test.NoSuchExp', job)
 
+  def test_damaged_newest_falls_back(self):
+    job = tempfile.mkdtemp()
+    model, vars3 = _save(TinyExperiment(), job, step=3, seed=1)
+    _save(TinyExperiment(), job, step=7, seed=2)
+    chunk = os.path.join(job, 'checkpoints', 'checkpoint_00000007', 'state',
+                         'mdl_vars.params.softmax.logits_ffn.linear.w', '0.0')
+    os.remove(chunk)
+    predict, info = restore.restore_predict_fn(TinyExperiment, job)
+    self.assertEqual(info['step'], 3)
+    self.assertEqual(info['skipped'], [os.path.join(
+        job, 'checkpoints', 'checkpoint_00000007')])
+    images = np.random.RandomState(0).uniform(
+        -1, 1, (2, 8, 8, 3)).astype(np.float32)
+    np.testing.assert_allclose(predict(images),
+                               _reference(model, vars3, images, False),
+                               rtol=1e-5, atol=1e-6)
+    with self.assertRaisesRegex(ValueError, f'damaged: .*{chunk}'):
+      restore.restore_predict_fn(TinyExperiment, job, step=7)
+
   def test_run_stimuli_cli(self):
     job = tempfile.mkdtemp()
     _save(TinyExperiment(), job, step=4, seed=3)

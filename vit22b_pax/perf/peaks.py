@@ -122,7 +122,9 @@ def chip_from_device_kind(device_kind: str) -> str | None:
 def matmul_times(sizes: tuple[int, ...] = (2048, 3072, 4096),
                  repeats: int = 3,
                  dtype: str = 'float32') -> dict[int, list[float]]:
-  """Seconds of `repeats` timed n x n matmuls per size on device 0.
+  """Seconds of `repeats` timed n x n matmuls per size on this process's
+  first local device (with several processes `jax.devices()[0]` belongs to
+  process 0 and cannot take another process's data).
 
   Each size is compiled and run once untimed first. Not cached: call it
   right where the rate is needed (a shared host's speed drifts).
@@ -130,7 +132,7 @@ def matmul_times(sizes: tuple[int, ...] = (2048, 3072, 4096),
   if not sizes or min(sizes) <= 0 or repeats <= 0:
     raise ValueError(f'Need positive sizes and repeats, got sizes={sizes}, '
                      f'repeats={repeats}.')
-  device = jax.devices()[0]
+  device = jax.local_devices()[0]
   matmul = jax.jit(lambda a, b: a @ b)
   rng = np.random.default_rng(0)
   out = {}

@@ -78,15 +78,17 @@ def emit(line: str) -> None:
 class _DeferredFileHandler(logging.Handler):
   """Writes to `<job_log_dir>/logs/pax.log` once paxml has created the job
   directory; records before that are kept in memory and written then (so a
-  run rejected by validation writes nothing)."""
+  run rejected by validation writes nothing, also not into the log of the
+  run that holds the directory's lock)."""
 
-  def __init__(self, job_log_dir: str, capacity: int = 20000):
+  def __init__(self, job_log_dir: str, capacity: int = 20000,
+               name: str = 'pax.log'):
     super().__init__(logging.DEBUG)
     self._job_log_dir = job_log_dir
     self._pending = []
     self._capacity = capacity
     self._file = None
-    self.path = os.path.join(job_log_dir, 'logs', 'pax.log')
+    self.path = os.path.join(job_log_dir, 'logs', name)
 
   def emit(self, record: logging.LogRecord) -> None:
     try:
@@ -94,7 +96,7 @@ class _DeferredFileHandler(logging.Handler):
     except Exception:  # pylint: disable=broad-except
       return
     if self._file is None:
-      if not os.path.isdir(self._job_log_dir):
+      if not os.path.isdir(self._job_log_dir) or self._locked_by_other():
         if len(self._pending) < self._capacity:
           self._pending.append(msg)
         return
@@ -105,19 +107,31 @@ class _DeferredFileHandler(logging.Handler):
     self._file.write(msg + '\n')
     self._file.flush()
 
+  def _locked_by_other(self) -> bool:
+    """The job directory's lock file exists and this process does not hold
+    it: the directory belongs to another run (runtime/jobdir.py), whose log
+    this run must not write into."""
+    from vit22b_pax.runtime import jobdir  # pylint: disable=g-import-not-at-top
+    return (os.path.exists(jobdir.lock_path(self._job_log_dir)) and
+            not jobdir.held(self._job_log_dir))
+
   def close(self) -> None:
     if self._file is not None:
       self._file.close()
     super().close()
 
 
-def route_logs(job_log_dir: str, verbose: bool = False) -> str | None:
+def route_logs(job_log_dir: str, verbose: bool = False,
+               host: int | None = None) -> str | None:
   """Full log to `<job_log_dir>/logs/pax.log`, WARNING+ to the console.
 
   Args:
     job_log_dir: the job's directory (local; remote job dirs keep paxml's
       default of logging everything to stderr).
     verbose: keep every record on the console too.
+    host: this process's index in a multi-process run: processes other than
+      0 log to `pax.host<N>.log` (given by the caller: JAX is not initialised
+      yet).
 
   Returns:
     The log file path, or None when the log stays on stderr.
@@ -129,7 +143,8 @@ def route_logs(job_log_dir: str, verbose: bool = False) -> str | None:
     return None
   root = logging.getLogger()
   absl_handler = absl_logging.get_absl_handler()
-  file_handler = _DeferredFileHandler(job_log_dir)
+  file_handler = _DeferredFileHandler(
+      job_log_dir, name=f'pax.host{host}.log' if host else 'pax.log')
   file_handler.setFormatter(absl_logging.PythonFormatter())
   console = logging.StreamHandler(sys.stderr)
   console.setLevel(logging.WARNING)

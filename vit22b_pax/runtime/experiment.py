@@ -21,6 +21,10 @@ and gives the same experiment through all three of paxml's entry points:
 
 Overrides that paxml would silently drop are errors here: fiddle flags next to
 `--exp` (paxml ignores them) and attribute overrides on a registered class.
+
+`validate()` also guards the job directory before paxml writes to it
+(`runtime/jobdir.py`: lock, warm-start source, another experiment's or
+damaged checkpoints, nothing left to train).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
+import sys
 from typing import Any, Callable, Mapping, Sequence
 
 import fiddle as fdl
@@ -44,6 +49,8 @@ from praxis import pax_fiddle
 
 from vit22b_pax.runtime import eval_program as eval_program_lib
 from vit22b_pax.runtime import executor as executor_lib
+from vit22b_pax.runtime import integrity
+from vit22b_pax.runtime import jobdir
 from vit22b_pax.runtime import posemb_warm_start
 from vit22b_pax.runtime import train_program as train_program_lib
 from vit22b_pax.runtime import warm_start
@@ -79,6 +86,7 @@ class ViT22BExperiment(parameterized_experiment.ParameterizedExperiment):
           pax_fiddle.Config[programs.BaseEvalProgram]] = (),
       eval_during_train: bool = True,
       log_compiles: bool = False,
+      checkpoint_verification: str = 'checksum',
   ):
     """Args as ParameterizedExperiment, plus:
 
@@ -93,6 +101,10 @@ class ViT22BExperiment(parameterized_experiment.ParameterizedExperiment):
       eval_during_train: run the eval programs during training.
       log_compiles: keep paxml's `jax_log_compiles` (one log line per
         compilation); off by default.
+      checkpoint_verification: how checkpoints are verified before a resume
+        or warm start and recorded after each save (`runtime/integrity.py`):
+        'checksum' (sizes and CRC-32 of every file), 'size' (sizes only, no
+        data read) or 'off'.
     """
     super().__init__(task=task, train_datasets=train_datasets,
                      eval_datasets=eval_datasets,
@@ -103,6 +115,12 @@ class ViT22BExperiment(parameterized_experiment.ParameterizedExperiment):
     self._extra_eval_programs = list(extra_eval_programs)
     self._eval_during_train = eval_during_train
     self._log_compiles = log_compiles
+    self._checkpoint_verification = integrity.check_level(
+        checkpoint_verification)
+
+  @property
+  def checkpoint_verification(self) -> str:
+    return self._checkpoint_verification
 
   def train_programs(self):
     return [base_hyperparams.instantiate(self._train_program_p)]
@@ -114,9 +132,9 @@ class ViT22BExperiment(parameterized_experiment.ParameterizedExperiment):
              for p in self._extra_eval_programs])
 
   def executor(self):
-    if not self._eval_during_train:
-      return None
-    return executor_lib.TrainAndEvalExecutor(self.eval_programs)
+    return executor_lib.TrainAndEvalExecutor(
+        self.eval_programs if self._eval_during_train else None,
+        checkpoint_verification=self._checkpoint_verification)
 
   def validate(self) -> None:
     """Runs before paxml writes anything (paxml.main calls it)."""
@@ -125,9 +143,46 @@ class ViT22BExperiment(parameterized_experiment.ParameterizedExperiment):
     check_consistency(self)
     # paxml's setup_jax (run before this) logs every compilation.
     jax.config.update('jax_log_compiles', self._log_compiles)
-    specs = self.get_input_specs_provider_params()
-    warm_start.validate(self.task(), specs)
-    posemb_warm_start.validate(self.task(), specs)
+    job_log_dir = training_job_dir()
+    if job_log_dir is not None:
+      jobdir.check_sources(job_log_dir,
+                           warm_start.source_dirs(self.task()))
+    specs_p = self.get_input_specs_provider_params()
+    # Pins each warm-start source to its newest intact step (or the step
+    # asked for) before the position-embedding check reads that step.
+    warm_start.validate(self.task(), specs_p,
+                        level=self._checkpoint_verification)
+    posemb_warm_start.validate(self.task(), specs_p)
+    if job_log_dir is not None:
+      jobdir.prepare(
+          job_log_dir, task_p=self.task(),
+          shapes_fn=lambda: warm_start.model_shapes(self.task().model,
+                                                    specs_p),
+          this=describe(self), level=self._checkpoint_verification)
+
+
+def training_job_dir(flag_values: Any = None) -> str | None:
+  """--job_log_dir of a `--mode=train` paxml run (None when absl flags are
+  not parsed, i.e. library and test use, or for other modes)."""
+  from absl import flags  # pylint: disable=g-import-not-at-top
+  fv = flags.FLAGS if flag_values is None else flag_values
+  if not fv.is_parsed() or 'job_log_dir' not in fv:
+    return None
+  if 'mode' in fv and fv['mode'].value != 'train':
+    return None
+  value = fv['job_log_dir'].value
+  return str(value) if value else None
+
+
+def describe(exp: base_experiment.BaseExperiment) -> str:
+  """How messages name an experiment: its recipe call (or the command line's
+  --exp / --fdl arguments) and its task name."""
+  if isinstance(exp, RecipeExperiment):
+    what = exp.expression()
+  else:
+    args = [a for a in sys.argv[1:] if a.startswith(('--exp', '--fdl'))]
+    what = ' '.join(args) if args else type(exp).__name__
+  return f'{what} (task {exp.task().name!r})'
 
 
 def check_consistency(exp: ViT22BExperiment) -> None:

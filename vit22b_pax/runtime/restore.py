@@ -12,7 +12,9 @@ Follows paxml's own evaluation restore (`eval_lib._SpmdEvalCheckpointer` /
 2. orbax restores the train state from `<job_log_dir>/checkpoints`
    (`checkpoints.restore_checkpoint`, GDA checkpoints for pjit models, i.e.
    models with a mesh, FLAX otherwise, as paxml's `checkpoint_types.
-   retrieve_checkpoint_type`); step None = the latest;
+   retrieve_checkpoint_type`); step None = the newest intact checkpoint
+   (`runtime/integrity.py`: a damaged newer one is skipped with a warning
+   naming it; a damaged `step` asked for is an error);
 3. the eval variables (`to_eval_state()`, or the EMA via `tasks_lib.
    extract_ema`) are applied with `model.apply(..., method=
    model.compute_predictions)` under `do_eval=True`, jit-compiled.
@@ -40,6 +42,7 @@ from praxis.layers import embedding_softmax
 
 from vit22b_pax.runtime import checkpoints
 from vit22b_pax.runtime import experiment as experiment_lib
+from vit22b_pax.runtime import integrity
 
 NestedMap = py_utils.NestedMap
 
@@ -80,6 +83,7 @@ def restore_predict_fn(
     job_log_dir: str,
     step: int | None = None,
     image_size: int | None = None,
+    verification: str = 'checksum',
 ) -> tuple[Callable[[np.ndarray], np.ndarray], dict[str, Any]]:
   """Restores a checkpoint and returns (predict_fn, info).
 
@@ -88,19 +92,21 @@ def restore_predict_fn(
       (see `runtime.experiment.resolve`).
     job_log_dir: the training job's log dir (checkpoints in
       `<job_log_dir>/checkpoints`).
-    step: checkpoint step; None = the latest.
+    step: checkpoint step; None = the newest intact one.
     image_size: input side length; default the experiment's input specs'.
+    verification: checkpoint verification level (`integrity.LEVELS`).
 
   Returns:
     predict_fn(images [B, H, W, 3] float32 in [-1, 1]) -> probs [B, K]
     (numpy), and info {'step', 'num_classes', 'image_size', 'checkpoint_dir',
-    'sigmoid'}.
+    'sigmoid', 'skipped'} ('skipped': paths of damaged newer checkpoints).
 
   Raises:
-    ValueError: no checkpoint (naming the directory), or the step is missing.
+    ValueError: no checkpoint (naming the directory), the step is missing,
+      or it (or every checkpoint) is damaged.
   """
   exp = experiment_lib.resolve(experiment)
-  ckpt = checkpoints.resolve(job_log_dir, step)
+  ckpt, damaged = integrity.select(job_log_dir, step, verification)
   step, ckpt_dir = ckpt.step, checkpoints.checkpoint_dir(job_log_dir)
   image_size = image_size or _image_size(exp)
   task_p = exp.task()
@@ -158,5 +164,6 @@ def restore_predict_fn(
 
   info = {'step': step, 'num_classes': num_classes, 'image_size': image_size,
           'checkpoint_dir': str(ckpt_dir), 'sigmoid': sigmoid,
-          'checkpoint_type': str(ckpt_type)}
+          'checkpoint_type': str(ckpt_type),
+          'skipped': [str(v.ckpt.path) for v in damaged]}
   return predict_fn, info

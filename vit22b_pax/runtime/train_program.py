@@ -9,7 +9,9 @@ paxml's `SingleTaskTrainProgram` plus
     stops the run naming the step and the quantity, before that state can be
     checkpointed (`runtime/guard.py`);
   * one progress line per summary interval, printed from the step's own
-    metrics (`runtime/console.py`).
+    metrics (`runtime/console.py`);
+  * preemption: after SIGTERM, `should_run` says no at the next step, so
+    paxml's loop ends and saves that step (`runtime/preemption.py`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 from vit22b_pax.runtime import console
 from vit22b_pax.runtime import guard
 from vit22b_pax.runtime import mfu
+from vit22b_pax.runtime import preemption
 
 
 def _scalar_values(loss, weighted_scalars) -> dict[str, float]:
@@ -32,7 +35,8 @@ def _scalar_values(loss, weighted_scalars) -> dict[str, float]:
 
 
 class ViT22BTrainProgram(guard.NonFiniteGuard, mfu.MfuTrainProgram):
-  """SingleTaskTrainProgram + MFU summaries + guard + progress lines.
+  """SingleTaskTrainProgram + MFU summaries + guard + progress lines +
+  preemption stop.
 
   Constructor arguments: `flops_per_example`, `peak_flops_per_chip`
   (`mfu.MfuTrainProgram`) and `guarded_summaries`, `check_state_before_save`
@@ -50,3 +54,7 @@ class ViT22BTrainProgram(guard.NonFiniteGuard, mfu.MfuTrainProgram):
           new_step, int(self._task.train.num_train_steps), values,
           steps_per_sec, self.last_mfu))
     return steps_per_sec
+
+  def should_run(self, state, step):
+    return (super().should_run(state, step) and
+            not preemption.requested(step))

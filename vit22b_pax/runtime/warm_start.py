@@ -12,13 +12,17 @@ paxml only opens the source after it has created the job directory and
 compiled the model, and a missing or mismatched source then fails deep inside
 orbax. `validate()` runs from the experiment's `validate()` (before paxml
 writes anything) and raises a ValueError naming the path, the variable and
-both shapes instead.
+both shapes instead. It also verifies the source checkpoint
+(`runtime/integrity.py`): when the newest one is damaged it says so and pins
+the rules to the newest intact step (the source run is only read, never
+changed); the step it verified is the step paxml loads.
 """
 
 from __future__ import annotations
 
 from typing import Sequence
 
+from absl import logging
 import jax
 from paxml import tasks_lib
 from praxis import base_hyperparams
@@ -26,6 +30,7 @@ from praxis import base_layer
 from praxis import pax_fiddle
 
 from vit22b_pax.runtime import checkpoints
+from vit22b_pax.runtime import integrity
 
 # The key recipes use when the source run was not given: validate() then says
 # how to give it, and nothing runs.
@@ -86,13 +91,21 @@ def model_shapes(model_p: pax_fiddle.Config,
   return shapes
 
 
-def validate(task_p: pax_fiddle.Config, specs_p: pax_fiddle.Config) -> None:
-  """Checks every source of `task_p` before anything is written.
+def validate(task_p: pax_fiddle.Config, specs_p: pax_fiddle.Config,
+             level: str = 'checksum') -> None:
+  """Checks every source of `task_p` before anything is written, and pins
+  each source's rules to the step checked (in place).
+
+  Args:
+    task_p: the task config (its rules are updated).
+    specs_p: the input specs of the task.
+    level: checkpoint verification level (`integrity.LEVELS`).
 
   Raises:
     ValueError: a source was not given, has no checkpoint (or not the step
-      asked for), or does not hold a variable the rules load, shape for
-      shape; the message names the path, the variable and both shapes.
+      asked for), the step asked for or every checkpoint is damaged, or it
+      does not hold a variable the rules load, shape for shape; the message
+      names the path, the variable and both shapes.
   """
   rules = task_p.train.init_from_checkpoint_rules or {}
   if not rules:
@@ -101,7 +114,13 @@ def validate(task_p: pax_fiddle.Config, specs_p: pax_fiddle.Config) -> None:
     checkpoints.resolve(None)  # Raises, saying how to give the source.
   shapes = model_shapes(task_p.model, specs_p)
   for ckpt_dir, rules_p in rules.items():
-    ckpt = checkpoints.resolve(ckpt_dir, rules_p.step)
+    ckpt, damaged = integrity.select(ckpt_dir, rules_p.step, level)
+    if damaged:
+      logging.warning(
+          'Warm start: the newest checkpoint of %s is damaged (%s); loading '
+          'step %d (%s) instead.', ckpt_dir, damaged[0].describe(), ckpt.step,
+          ckpt.path)
+    rules_p.step = ckpt.step
     checkpoints.match_rules(
         shapes, checkpoints.variables(ckpt), rules_p.load_rules,
         rules_p.ignore_rules or (),
