@@ -17,6 +17,8 @@ os.environ.setdefault('JAX_PLATFORMS', 'cpu')
 # (CI) runs them, `make test-fast` skips them while developing.
 SLOW_FILES = frozenset({
     'tests/experiments/collective_test.py',
+    'tests/experiments/multihost_test.py',
+    'tests/experiments/reliability_test.py',
     'tests/experiments/video_test.py',
     'tests/experiments/workflows_test.py',
     'tests/fiddle_configs/bf16_test.py',
