@@ -38,7 +38,8 @@ class BuildFileTest(absltest.TestCase):
         'vit22b_pax/runtime/train_program.py', modules)
     self.assertEqual(internal, {':vit22b_pax_runtime_console',
                                 ':vit22b_pax_runtime_guard',
-                                ':vit22b_pax_runtime_mfu'})
+                                ':vit22b_pax_runtime_mfu',
+                                ':vit22b_pax_runtime_preemption'})
     self.assertEqual(pip, {'jax', 'numpy'})
 
   def test_unknown_package_is_an_error(self):
