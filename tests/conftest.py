@@ -19,6 +19,7 @@ SLOW_FILES = frozenset({
     'tests/experiments/collective_test.py',
     'tests/experiments/multihost_test.py',
     'tests/experiments/reliability_test.py',
+    'tests/experiments/resume_inputs_test.py',
     'tests/experiments/video_test.py',
     'tests/experiments/workflows_test.py',
     'tests/fiddle_configs/bf16_test.py',
