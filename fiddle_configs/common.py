@@ -501,13 +501,16 @@ def dataset(data: str, *, image_size: int, num_classes: int, batch_size: int,
 # -- Experiment -----------------------------------------------------------
 def experiment_config(task_p: Config, data: Data, *,
                       extra_eval_programs: Sequence[Config] = (),
-                      peak_flops_per_chip: float | None = None) -> Config:
-  """The experiment a recipe returns."""
+                      peak_flops_per_chip: float | None = None,
+                      frozen_encoder: bool = False) -> Config:
+  """The experiment a recipe returns (`frozen_encoder`: only the classifier
+  trains, counted so by the MFU summaries)."""
   return Config(
       experiment.ViT22BExperiment, task=task_p, train_datasets=[data.train],
       eval_datasets=list(data.evals), input_specs_provider=data.specs,
       train_program=Config(train_program.ViT22BTrainProgram,
-                           peak_flops_per_chip=peak_flops_per_chip),
+                           peak_flops_per_chip=peak_flops_per_chip,
+                           frozen_encoder=frozen_encoder),
       extra_eval_programs=list(extra_eval_programs))
 
 

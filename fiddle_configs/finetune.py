@@ -93,7 +93,8 @@ def _transfer(kind: str, size: str, data: str, *, pretrain_dir: str | None,
       data, image_size=image_size, num_classes=num_classes,
       batch_size=run.batch_size, seed=seed,
       eval_examples=scale.eval_examples, data_dir=data_dir)
-  return common.experiment_config(task, inputs)
+  return common.experiment_config(task, inputs,
+                                  frozen_encoder=kind == 'probe')
 
 
 def finetune(size: str = 'tiny', data: str = 'procedural', *,

@@ -167,6 +167,20 @@ class MfuProgramTest(test_utils.TestCase):
     self.assertGreater(mfu.model_flops_per_example(model, 32),
                        flops.encoder_flops(encoder, 32, 10).per_image)
 
+    # Linear probe: encoder forward only (2 FLOPs per weight and token, plus
+    # the attention's 4LDT), the classifier forward and backward (6 each).
+    gap = common.encoder('Ti/8', 32, model_dims=64, num_layers=2,
+                         hidden_dims=256, num_heads=2, pooling='gap')
+    d, layers, tokens = 64, 2, (32 // 8)**2
+    counts = flops.encoder_param_counts(gap)
+    n_tok = counts['blocks'] + counts['stem'] + counts['encoder_norm']
+    forward = (2 * n_tok + 4 * layers * d * tokens) * tokens
+    probe_model = pax_fiddle.build(common.classifier_model(gap, 10, 'softmax'))
+    probe = mfu.model_flops_per_example(probe_model, 32, frozen_encoder=True)
+    self.assertAlmostEqual(probe, forward + 6 * (d * 10 + 10),
+                           delta=1e-9 * probe)
+    self.assertLess(probe, mfu.model_flops_per_example(probe_model, 32) / 2.9)
+
     class _Counted:
       def flops_per_example(self, image_size):
         return 7.0 * image_size

@@ -35,13 +35,17 @@ from vit22b_pax.perf import peaks
 SummaryType = base_layer.SummaryType
 
 
-def model_flops_per_example(model: Any, image_size: int) -> float:
+def model_flops_per_example(model: Any, image_size: int,
+                            frozen_encoder: bool = False) -> float:
   """Training FLOPs of one example of an instantiated model (paper's count).
 
   A model class may define `flops_per_example(image_size)` (distillation,
   LiT, dense and video models do); a praxis `ClassificationModel` over a
   ViT-22B encoder (`network_tpl`, `softmax_tpl`) is counted from its
-  encoder config and head.
+  encoder config and head. With `frozen_encoder` (a linear probe: only the
+  classifier trains, so no gradient flows into the encoder and XLA drops
+  its backward pass) the encoder, pooling included, counts its forward pass
+  only and the classifier its forward and backward (6 per weight).
 
   Raises:
     ValueError: the model is of neither kind.
@@ -55,8 +59,12 @@ def model_flops_per_example(model: Any, image_size: int) -> float:
         f'Cannot count the FLOPs of {type(model).__name__}: define '
         'flops_per_example(image_size) on it, or use a ClassificationModel '
         'with a ViT22BEncoder network_tpl.')
-  return flops.encoder_flops(network_p, image_size,
-                             softmax_p.num_classes).per_image
+  num_classes = softmax_p.num_classes
+  if frozen_encoder:
+    classifier = network_p.model_dims * num_classes + num_classes
+    return (flops.encoder_flops(network_p, image_size).forward_per_image +
+            6.0 * classifier)
+  return flops.encoder_flops(network_p, image_size, num_classes).per_image
 
 
 class MfuTrainProgram(programs.SingleTaskTrainProgram):
@@ -68,10 +76,13 @@ class MfuTrainProgram(programs.SingleTaskTrainProgram):
     peak_flops_per_chip: peak FLOP/s of one chip; None = from the backend
       (`peaks.peak_flops_per_chip`: the bf16 table for TPUs/GPUs, a measured
       float32 matmul peak on CPU).
+    frozen_encoder: only the classifier trains (linear probes): the derived
+      count takes the encoder's forward pass only.
   """
 
   def __init__(self, flops_per_example: float | None = None,
-               peak_flops_per_chip: float | None = None):
+               peak_flops_per_chip: float | None = None,
+               frozen_encoder: bool = False):
     super().__init__()
     if flops_per_example is not None and not flops_per_example > 0:
       raise ValueError(
@@ -82,6 +93,7 @@ class MfuTrainProgram(programs.SingleTaskTrainProgram):
           f'{peak_flops_per_chip!r}.')
     self.flops_per_example = flops_per_example
     self.peak_flops_per_chip = peak_flops_per_chip
+    self.frozen_encoder = frozen_encoder
     self._peak = None
     self._pending_rates = []
     self.last_mfu: tuple[float, float] | None = None  # (TFLOP/s, MFU).
@@ -94,7 +106,8 @@ class MfuTrainProgram(programs.SingleTaskTrainProgram):
         raise ValueError(
             f'Cannot count FLOPs: the train input {type(train_input).__name__}'
             ' has no image_size; pass flops_per_example to the train program.')
-      self.flops_per_example = model_flops_per_example(task.model, image_size)
+      self.flops_per_example = model_flops_per_example(
+          task.model, image_size, self.frozen_encoder)
 
   @property
   def peak_flops(self) -> float:
