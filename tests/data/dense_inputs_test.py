@@ -100,7 +100,8 @@ class DenseProceduralInputTest(test_utils.TestCase):
     with self.assertRaisesRegex(ValueError, 'reset_for_eval=True needs a '
                                 'finite num_examples'):
       procedural(reset_for_eval=True)
-    with self.assertRaisesRegex(ValueError, r'image_size=\(8, 8\) must be an int'):
+    with self.assertRaisesRegex(ValueError,
+                                r'image_size=\(8, 8\) must be an int'):
       procedural(image_size=8)
 
 

@@ -76,7 +76,8 @@ class DecodersTest(test_utils.TestCase):
     s, c_in, c = 2, 3, 4
     x = rng.normal(size=(2, 3, 5, c_in)).astype(np.float32)
     kernel = rng.normal(size=(s, s, c_in, c)).astype(np.float32)
-    # Transposed conv, kernel = stride: out[b, i*s+p, j*s+q] = x[b, i, j] k[p, q].
+    # Transposed conv, kernel = stride:
+    #   out[b, i*s+p, j*s+q] = x[b, i, j] k[p, q].
     want = np.einsum('bijc,pqco->bipjqo', x, kernel).reshape(2, 6, 10, c)
     w = np.transpose(kernel, (2, 0, 1, 3)).reshape(c_in, s * s * c)
     got = decoders.depth_to_space(x @ w, s)

@@ -40,6 +40,14 @@ import numpy as np
 
 from vit22b_pax.data import procedural
 
+# The shape outlines, textures and palette of the classification data.
+# pylint: disable=protected-access
+_SDF = procedural._SDF
+_TEXTURE_FN = procedural._TEXTURE_FN
+_RGB = procedural._RGB
+_NOISE_GRID = procedural._NOISE_GRID
+# pylint: enable=protected-access
+
 SPLITS = ('train', 'test')
 MAX_DEPTH = 10.0  # Metres; farther ground and the sky are invalid.
 MIN_SHAPE_DEPTH = 1.5
@@ -47,7 +55,7 @@ MAX_SHAPE_DEPTH = 6.0
 SHAPE_SCALE = 1.0  # Apparent radius at 1 m, in half-image-height units.
 FOG_DISTANCE = 15.0
 _GLOBAL = 16  # Uniforms per image for the ground, sky and shape count.
-_PER_SHAPE = 14 + procedural._NOISE_GRID ** 2  # pylint: disable=protected-access
+_PER_SHAPE = 14 + _NOISE_GRID ** 2
 _CHUNK_PIXELS = 1 << 17
 _SHAPE_KEYS = ('kind', 'shape_depth', 'center_x', 'center_y', 'radius', 'angle',
                'texture', 'color', 'texture_color', 'period', 'phase',
@@ -127,7 +135,7 @@ class DenseSceneGenerator:
     indices = np.asarray(indices, np.int64).reshape(-1)
     if np.any(indices < 0):
       raise ValueError(f'indices must be >= 0, got min {indices.min()}.')
-    n, m, g = len(indices), self.max_shapes, procedural._NOISE_GRID  # pylint: disable=protected-access
+    n, m, g = len(indices), self.max_shapes, _NOISE_GRID
     u = np.empty((n, _GLOBAL + m * _PER_SHAPE), np.float64)
     split_id = 16 + SPLITS.index(split)  # Disjoint from procedural's streams.
     for i, idx in enumerate(indices):
@@ -232,8 +240,8 @@ class DenseSceneGenerator:
       s = {key: a[key][:, j] for key in _SHAPE_KEYS}
       alpha, tex = self._shape_layer(s, u, v, pixel)
       alpha *= col(s['active'].astype(np.float32))
-      c1 = procedural._RGB[s['color']] + s['jitter'][:, :1]  # pylint: disable=protected-access
-      c2 = procedural._RGB[s['texture_color']] + s['jitter'][:, 1:]  # pylint: disable=protected-access
+      c1 = _RGB[s['color']] + s['jitter'][:, :1]
+      c2 = _RGB[s['texture_color']] + s['jitter'][:, 1:]
       zs = col(s['shape_depth'])
       for ch in range(3):
         fg = col(c1[:, ch]) + tex * col(c2[:, ch] - c1[:, ch])
@@ -268,11 +276,11 @@ class DenseSceneGenerator:
     tex = np.empty(x.shape, np.float32)
     for c in np.unique(s['kind']):
       sel = s['kind'] == c
-      sd = procedural._SDF[procedural.SHAPES[c]](x[sel], y[sel])  # pylint: disable=protected-access
+      sd = _SDF[procedural.SHAPES[c]](x[sel], y[sel])
       alpha[sel] = np.clip(0.5 - sd / px[sel], 0.0, 1.0)
     for t in np.unique(s['texture']):
       sel = s['texture'] == t
-      tex[sel] = procedural._TEXTURE_FN[procedural.TEXTURES[t]](  # pylint: disable=protected-access
+      tex[sel] = _TEXTURE_FN[procedural.TEXTURES[t]](
           x[sel], y[sel], period[sel], s['phase'][sel, None, None],
           s['noise'][sel])
     return alpha, tex
