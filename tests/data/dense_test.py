@@ -11,10 +11,11 @@ from vit22b_pax.data import dense
 
 class DenseSceneGeneratorTest(parameterized.TestCase):
 
-  @parameterized.named_parameters(('square16', 16), ('wide', (24, 40)),
-                                  ('tall', (48, 32)))
-  def test_shapes_dtypes_ranges(self, size):
-    gen = dense.DenseSceneGenerator(num_kinds=5, image_size=size)
+  @parameterized.named_parameters(('square16', 16, 'grey'),
+                                  ('wide', (24, 40), 'outdoor'),
+                                  ('tall', (48, 32), 'grey'))
+  def test_shapes_dtypes_ranges(self, size, style):
+    gen = dense.DenseSceneGenerator(num_kinds=5, image_size=size, style=style)
     out = gen.generate(range(6))
     h, w = dense.image_hw(size)
     self.assertEqual(out['image'].shape, (6, h, w, 3))
@@ -48,7 +49,8 @@ class DenseSceneGeneratorTest(parameterized.TestCase):
   def test_labels_and_depth_follow_nearest_covering_shape(self):
     """Occlusion: each pixel shows the nearest shape covering it."""
     gen = dense.DenseSceneGenerator(num_kinds=8, image_size=(40, 56),
-                                    min_shapes=4, max_shapes=6, seed=1)
+                                    min_shapes=4, max_shapes=6, seed=1,
+                                    shape_scale=1.0)
     attrs = gen.generate(range(8))
     h, w = gen.hw
     v = (np.arange(h) + 0.5) * (2.0 / h) - 1.0
@@ -74,12 +76,15 @@ class DenseSceneGeneratorTest(parameterized.TestCase):
     np.testing.assert_allclose(attrs['depth'][shape_px], nearest[shape_px])
 
   def test_nearer_shapes_are_larger_and_lower(self):
-    attrs = dense.DenseSceneGenerator(image_size=32).sample_attributes(
-        range(200))
+    gen = dense.DenseSceneGenerator(image_size=32, shape_scale=1.3,
+                                    shape_depth=(2.0, 5.0))
+    attrs = gen.sample_attributes(range(200))
     act = attrs['active']
+    self.assertTrue(np.all((attrs['shape_depth'][act] >= 2.0)
+                           & (attrs['shape_depth'][act] <= 5.0)))
     size_times_depth = (attrs['radius'] * attrs['shape_depth'])[act]
-    self.assertTrue(np.all(size_times_depth >= 0.8 * dense.SHAPE_SCALE - 1e-5))
-    self.assertTrue(np.all(size_times_depth <= 1.2 * dense.SHAPE_SCALE + 1e-5))
+    self.assertTrue(np.all(size_times_depth >= 0.8 * 1.3 - 1e-5))
+    self.assertTrue(np.all(size_times_depth <= 1.2 * 1.3 + 1e-5))
     # Slots are painted far to near, unused ones first.
     for row, a in zip(attrs['shape_depth'], act):
       np.testing.assert_array_equal(np.sort(row[a])[::-1], row[a])
@@ -91,9 +96,11 @@ class DenseSceneGeneratorTest(parameterized.TestCase):
             attrs['center_x'] + attrs['k'][:, None] / attrs['shape_depth'])
     np.testing.assert_allclose(foot[act], flat[act], rtol=1e-5, atol=1e-5)
 
-  def test_ground_depth_decreases_down_the_image(self):
+  @parameterized.named_parameters(('grey', 'grey'), ('outdoor', 'outdoor'))
+  def test_ground_depth_decreases_down_the_image(self, style):
     out = dense.DenseSceneGenerator(image_size=48, min_shapes=0,
-                                    max_shapes=1).generate(range(10))
+                                    max_shapes=1, style=style).generate(
+                                        range(10))
     for depth, valid, label in zip(out['depth'], out['depth_valid'],
                                    out['label']):
       ground = valid & (label == 0)
@@ -109,6 +116,9 @@ class DenseSceneGeneratorTest(parameterized.TestCase):
       ('shapes', dict(min_shapes=3, max_shapes=2), 'min_shapes=3, '
        'max_shapes=2'),
       ('seed', dict(seed=-1), 'seed=-1 must be >= 0'),
+      ('style', dict(style='night'), "Unknown style='night'"),
+      ('depth', dict(shape_depth=(3.0, 2.0)), r'shape_depth=\(3.0, 2.0\)'),
+      ('scale', dict(shape_scale=0.0), 'shape_scale=0.0'),
   )
   def test_bad_config(self, kwargs, message):
     with self.assertRaisesRegex(ValueError, message):
@@ -121,6 +131,25 @@ class DenseSceneGeneratorTest(parameterized.TestCase):
     with self.assertRaisesRegex(ValueError, 'indices must be >= 0, got min '
                                 '-2'):
       gen.generate([-2])
+
+  def test_grey_style_backgrounds(self):
+    """Plain tones: the sky one grey, the ground 0.15 off it, dark or light
+    as the classification backgrounds."""
+    out = dense.DenseSceneGenerator(image_size=(24, 32), min_shapes=0,
+                                    max_shapes=1, seed=2).generate(range(24))
+    v = (np.arange(24) + 0.5) / 12 - 1.0
+    u = (np.arange(32) + 0.5) / 12 - 32 / 24
+    tones = set()
+    for i in np.flatnonzero(out['num_shapes'] == 0):
+      ground = v[:, None] > out['horizon'][i] + out['tilt'][i] * u[None]
+      img = out['image'][i]
+      sky_tone = img[~ground]
+      self.assertLess(np.ptp(sky_tone), 1e-6)
+      self.assertLess(np.ptp(img[ground]), 1e-6)
+      self.assertAlmostEqual(abs(sky_tone[0, 0] - img[ground][0, 0]), 0.15,
+                             places=5)
+      tones.add(bool(sky_tone[0, 0] < 0.5))
+    self.assertEqual(tones, {True, False})
 
   def test_class_names(self):
     self.assertEqual(dense.class_names(3),

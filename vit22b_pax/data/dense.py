@@ -4,28 +4,33 @@
 """Procedural scenes with per-pixel class and depth maps (dense tasks).
 
 Pure numpy, no files. Each image is a pinhole-camera view of a few textured
-shapes standing on a sloped, checkered ground plane under a plain sky:
+shapes standing on a sloped ground plane under a plain sky:
 
 * ground: the plane y = -h seen by a camera whose horizon is the (tilted)
   line v = v_h + tilt * u in normalized image coordinates (u, v in [-1, 1],
   v down). A ground pixel at v > v_h(u) lies at depth z = k / (v - v_h(u)),
-  with k chosen so the bottom image row is `z_bottom` metres away; its
-  world position (x, z) = (u * z, z) carries a 1 m checkerboard whose
-  contrast fades with distance. Above the horizon is sky.
+  with k chosen so the bottom image row is `z_bottom` metres away. Above
+  the horizon is sky.
 * shapes: `SHAPES` of `procedural` (class c + 1 in the class map, 0 =
   background) with its textures and palette, each at a depth z drawn
-  uniformly from [MIN_SHAPE_DEPTH, MAX_SHAPE_DEPTH], standing on the ground
-  (its lowest point on the ground row of depth z), drawn with radius
-  SHAPE_SCALE / z (nearer = larger) and painted far to near, so nearer
-  shapes occlude farther ones. A shape is a fronto-parallel cut-out: its
-  pixels have its depth z.
-* fog: every colour is blended toward the sky colour by 1 - exp(-z / 15).
+  uniformly from `shape_depth`, standing on the ground (its lowest point
+  on the ground row of depth z), drawn with radius `shape_scale` / z
+  (nearer = larger) and painted far to near, so nearer shapes occlude
+  farther ones. A shape is a fronto-parallel cut-out: its pixels have its
+  depth z.
+* style 'grey' (default): sky and ground are plain grey tones, dark or light
+  as the classification images' backgrounds (`procedural` subgroups), the
+  ground one step off the sky's tone; so a backbone pretrained on those
+  images sees familiar backgrounds. Style 'outdoor': a coloured sky, a 1 m
+  checkerboard on the ground (world position (u z, z)) whose contrast fades
+  with distance, and fog blending every colour toward the sky by
+  1 - exp(-z / FOG_DISTANCE).
 
-Depth is learnable from the image: ground depth from the image row (and the
-checker's texture gradient), shape depth from apparent size, foot row and
-fog. Depth is valid (`depth_valid`) on shapes and on ground up to
-MAX_DEPTH; sky and ground beyond MAX_DEPTH are invalid (depth 0 there), like
-the holes of a real depth sensor.
+Depth is learnable from the image: ground depth from the image row below
+the visible horizon (and, outdoor, the checker's texture gradient and fog),
+shape depth from apparent size and foot row. Depth is valid (`depth_valid`)
+on shapes and on ground up to MAX_DEPTH; sky and ground beyond MAX_DEPTH
+are invalid (depth 0 there), like the holes of a real depth sensor.
 
 Every image is a pure function of (seed, split, index) through its own RNG
 stream, at any size >= `procedural.MIN_IMAGE_SIZE` (16 px), square or not.
@@ -49,11 +54,9 @@ _NOISE_GRID = procedural._NOISE_GRID
 # pylint: enable=protected-access
 
 SPLITS = ('train', 'test')
+STYLES = ('grey', 'outdoor')
 MAX_DEPTH = 10.0  # Metres; farther ground and the sky are invalid.
-MIN_SHAPE_DEPTH = 1.5
-MAX_SHAPE_DEPTH = 6.0
-SHAPE_SCALE = 1.0  # Apparent radius at 1 m, in half-image-height units.
-FOG_DISTANCE = 15.0
+FOG_DISTANCE = 15.0  # Outdoor style.
 _GLOBAL = 16  # Uniforms per image for the ground, sky and shape count.
 _PER_SHAPE = 14 + _NOISE_GRID ** 2
 _CHUNK_PIXELS = 1 << 17
@@ -89,12 +92,20 @@ class DenseSceneGenerator:
     image_size: side S, or (height, width), each >= 16 px.
     min_shapes: fewest shapes per image (>= 0).
     max_shapes: most shapes per image (>= min_shapes, >= 1).
+    style: 'grey' (plain grey sky and ground) or 'outdoor' (coloured sky,
+      checkered ground, fog).
+    shape_scale: apparent shape radius at 1 m, in half-image-height units
+      (times a uniform 0.8..1.2 per shape).
+    shape_depth: (nearest, farthest) shape depth in metres.
     seed: non-negative data set seed.
   """
   num_kinds: int = 8
   image_size: int | tuple[int, int] = 64
-  min_shapes: int = 2
-  max_shapes: int = 5
+  min_shapes: int = 1
+  max_shapes: int = 3
+  style: str = 'grey'
+  shape_scale: float = 1.6
+  shape_depth: tuple[float, float] = (1.5, 4.5)
   seed: int = 0
 
   def __post_init__(self):
@@ -106,6 +117,15 @@ class DenseSceneGenerator:
       raise ValueError(f'Need 0 <= min_shapes <= max_shapes and max_shapes '
                        f'>= 1, got min_shapes={self.min_shapes}, '
                        f'max_shapes={self.max_shapes}.')
+    if self.style not in STYLES:
+      raise ValueError(f'Unknown style={self.style!r}; expected one of '
+                       f'{STYLES}.')
+    near, far = self.shape_depth
+    if not 0 < near <= far <= MAX_DEPTH or self.shape_scale <= 0:
+      raise ValueError(
+          f'Need 0 < shape_depth[0] <= shape_depth[1] <= {MAX_DEPTH} and '
+          f'shape_scale > 0, got shape_depth={tuple(self.shape_depth)}, '
+          f'shape_scale={self.shape_scale}.')
     if self.seed < 0:
       raise ValueError(f'seed={self.seed} must be >= 0.')
 
@@ -151,9 +171,10 @@ class DenseSceneGenerator:
     num_shapes = self.min_shapes + np.minimum((ug[:, 3] * span).astype(int),
                                               span - 1)
     nk, nc = self.num_kinds, len(procedural.COLORS)
-    depth = MIN_SHAPE_DEPTH + (MAX_SHAPE_DEPTH - MIN_SHAPE_DEPTH) * us[..., 1]
+    near, far = self.shape_depth
+    depth = near + (far - near) * us[..., 1]
     active = np.arange(m)[None] < num_shapes[:, None]
-    radius = SHAPE_SCALE * (0.8 + 0.4 * us[..., 2]) / depth
+    radius = self.shape_scale * (0.8 + 0.4 * us[..., 2]) / depth
     center_x = (2 * us[..., 3] - 1) * 0.9
     # Foot on the ground row of depth z, below the (tilted) horizon.
     foot = horizon[:, None] + tilt[:, None] * center_x + k[:, None] / depth
@@ -178,9 +199,16 @@ class DenseSceneGenerator:
         jitter=f32(0.1 * (us[..., 10:12] - 0.5)),
         noise=f32(us[..., 14:].reshape(n, m, g, g)), active=active)
     shapes = {name: take(a) for name, a in shapes.items()}
-    ground = 0.25 + 0.5 * ug[:, 4:10].reshape(n, 2, 3)  # Two checker colours.
-    sky = np.stack([0.55 + 0.3 * ug[:, 10], 0.65 + 0.25 * ug[:, 11],
-                    0.8 + 0.2 * ug[:, 12]], axis=1)
+    if self.style == 'outdoor':
+      ground = 0.25 + 0.5 * ug[:, 4:10].reshape(n, 2, 3)  # Checker colours.
+      sky = np.stack([0.55 + 0.3 * ug[:, 10], 0.65 + 0.25 * ug[:, 11],
+                      0.8 + 0.2 * ug[:, 12]], axis=1)
+    else:  # Dark or light grey, as the classification backgrounds.
+      tone = np.where(ug[:, 4] < 0.5, 0.05 + 0.2 * ug[:, 5],
+                      0.75 + 0.2 * ug[:, 5])
+      sky = np.repeat(tone[:, None], 3, axis=1)
+      off = np.where(tone < 0.5, 0.15, -0.15)[:, None, None]
+      ground = np.broadcast_to(sky[:, None] + off, (n, 2, 3))
     return dict(horizon=f32(horizon), tilt=f32(tilt), k=f32(k),
                 checker_phase=f32(ug[:, 13:15]), ground=f32(ground),
                 sky=f32(sky), num_shapes=num_shapes.astype(np.int32),
@@ -225,13 +253,15 @@ class DenseSceneGenerator:
     gz = zg + col(a['checker_phase'][:, 1])
     checker = (np.floor(gx) + np.floor(gz)) % 2
     fade = np.clip(1.0 - z / (0.8 * MAX_DEPTH), 0.0, 1.0)
-    t = 0.5 + (checker - 0.5) * fade  # 0/1 near, 0.5 (mean colour) far.
+    outdoor = self.style == 'outdoor'
+    t = 0.5 + (checker - 0.5) * fade * outdoor  # 0/1 near, 0.5 far.
     g0, g1 = a['ground'][:, 0], a['ground'][:, 1]
     sky_rgb = a['sky']
     image = np.empty((n, h, w, 3), np.float32)
     for ch in range(3):
       ground_c = col(g0[:, ch]) + t * col(g1[:, ch] - g0[:, ch])
-      sky_c = col(sky_rgb[:, ch]) * (1.0 - 0.25 * (v[None, :, None] + 1.0))
+      sky_c = col(sky_rgb[:, ch]) * (1.0 - 0.25 * outdoor *
+                                     (v[None, :, None] + 1.0))
       image[..., ch] = np.where(ground, self._fog(ground_c, z,
                                                   col(sky_rgb[:, ch])), sky_c)
     label = np.zeros((n, h, w), np.int32)
@@ -255,8 +285,9 @@ class DenseSceneGenerator:
                 depth=np.where(valid, depth, 0.0).astype(np.float32),
                 depth_valid=valid)
 
-  @staticmethod
-  def _fog(color, z, sky):
+  def _fog(self, color, z, sky):
+    if self.style != 'outdoor':
+      return color
     keep = np.exp(-np.minimum(z, 1e3) / FOG_DISTANCE)
     return color * keep + sky * (1.0 - keep)
 

@@ -95,11 +95,17 @@ class DenseProceduralInput(IndexedDenseInput):
     split: 'train' or 'test' (held-out stream).
     min_shapes: fewest shapes per image.
     max_shapes: most shapes per image.
+    style: 'grey' or 'outdoor' (see `dense.DenseSceneGenerator`).
+    shape_scale: apparent shape radius at 1 m (half-image-height units).
+    shape_depth: (nearest, farthest) shape depth in metres.
   """
   num_classes: int = 9
   split: str = 'train'
-  min_shapes: int = 2
-  max_shapes: int = 5
+  min_shapes: int = 1
+  max_shapes: int = 3
+  style: str = 'grey'
+  shape_scale: float = 1.6
+  shape_depth: tuple[float, float] = (1.5, 4.5)
   _generator: Any = dataclasses.field(init=False, repr=False, default=None)
 
   def __post_init__(self):
@@ -116,7 +122,8 @@ class DenseProceduralInput(IndexedDenseInput):
     self._generator = dense.DenseSceneGenerator(
         num_kinds=self.num_classes - 1, image_size=self.hw,
         min_shapes=self.min_shapes, max_shapes=self.max_shapes,
-        seed=self.seed)
+        style=self.style, shape_scale=self.shape_scale,
+        shape_depth=tuple(self.shape_depth), seed=self.seed)
 
   @property
   def class_names(self) -> tuple[str, ...]:

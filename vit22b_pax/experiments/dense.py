@@ -43,24 +43,32 @@ class DenseProceduralData:
   """Procedural scenes (`dense_inputs.DenseProceduralInput`): train and test
   streams, every image with its class and depth maps."""
 
-  IMAGE_SIZE = 64
+  IMAGE_SIZE = 32
   IMAGE_WIDTH = 0  # 0: square.
   NUM_CLASSES = 9  # Background + 8 shape kinds.
-  BATCH_SIZE = 32
+  BATCH_SIZE = 64
   EVAL_BATCH_SIZE = None
-  EVAL_EXAMPLES = 256
-  DATA_SEED = 0
-  MIN_SHAPES = 2
-  MAX_SHAPES = 5
+  EVAL_EXAMPLES = 512
+  DATA_SEED = 0  # The test set (and the train stream unless set below).
+  TRAIN_DATA_SEED = None  # None: DATA_SEED.
+  MIN_SHAPES = 1
+  MAX_SHAPES = 3
+  SCENE_STYLE = 'grey'
+  SHAPE_SCALE = 1.6
+  SHAPE_DEPTH = (1.5, 4.5)
   FLIP = False
 
   def _dense_input(self, split, is_training, **kwargs):
+    seed = self.DATA_SEED
+    if is_training and self.TRAIN_DATA_SEED is not None:
+      seed = self.TRAIN_DATA_SEED
     return pax_fiddle.Config(
         dense_inputs.DenseProceduralInput, name=split, split=split,
         is_training=is_training, num_classes=self.NUM_CLASSES,
         image_size=self.IMAGE_SIZE, image_width=self.IMAGE_WIDTH,
         min_shapes=self.MIN_SHAPES, max_shapes=self.MAX_SHAPES,
-        seed=self.DATA_SEED, **kwargs)
+        style=self.SCENE_STYLE, shape_scale=self.SHAPE_SCALE,
+        shape_depth=tuple(self.SHAPE_DEPTH), seed=seed, **kwargs)
 
   def datasets(self):
     eval_batch = self.per_host_batch_size(self.EVAL_BATCH_SIZE or
@@ -197,7 +205,7 @@ class DenseTinyRun:
   """Run length of the CPU-sized dense jobs."""
 
   TRAIN_STEPS = 600
-  LEARNING_RATE = 3e-3
+  LEARNING_RATE = 1e-2
   WARMUP_STEPS = 50
   COOLDOWN_STEPS = 150
   TIMESCALE = 1000
