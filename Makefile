@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.vit22b_pax-installed
 JOB_DIR ?= runs/pretrain
-EXP ?= vit22b_pax.experiments.pretrain.ProceduralViT22BTiny
+EXP ?= vit22b_pax.experiments.pretrain.ProceduralTiny
 PYTEST_ARGS ?=
 
 .PHONY: venv train test clean-venv

@@ -1,16 +1,20 @@
 # Copyright 2026 The vit22b_pax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Fiddle builders of every registered vit22b_pax experiment.
+"""Recipes: the single source of every vit22b_pax experiment's configuration.
 
-Each builder returns a `pax_fiddle.Config` of a ParameterizedExperiment whose
-whole tree (task, model, learner, datasets) is overridable from the command
-line:
+Each recipe is a typed function returning the whole experiment as a
+`pax_fiddle.Config` (task, model, learner, datasets, programs); its
+arguments are the things that change together (size, data, resolution, run
+length, mesh), everything else is one `--fdl=set:` away:
 
   python -m paxml.main --job_log_dir=runs/x \
-      --fdl=config:fiddle_configs.pretrain.procedural_tiny \
-      --fdl=set:task.train.num_train_steps=100 \
-      --fdl=set:task.model.network_tpl.num_layers=2
+      --fdl=config:fiddle_configs.pretrain.pretrain(size='tiny',steps=300) \
+      --fdl=set:task.model.network_tpl.block_tpl.qk_norm=False
 
-A builder also takes the experiment's UPPER_CASE constants as keyword
-arguments: `--fdl=config:fiddle_configs.pretrain.procedural_tiny(TRAIN_STEPS=100)`.
+  pretrain.pretrain   pretraining (sizes smoke / tiny / b16 / paper)
+  finetune.finetune, finetune.linear_probe
+  distill.distill     (from_scratch=True: the student baseline)
+  lit.lit             locked-image tuning
+  ablations.*         stability and architecture ablations
+  common              the pieces they share
 """

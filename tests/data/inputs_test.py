@@ -26,6 +26,7 @@ from praxis import schedules
 from praxis import test_utils
 import tensorflow as tf
 
+from tests.data import resume_util
 from vit22b_pax.data import captions
 from vit22b_pax.data import inputs
 from vit22b_pax.data import procedural
@@ -142,6 +143,13 @@ class ProceduralInputTest(test_utils.TestCase):
     other = _input()
     other.set_state(state)
     self.assertAllClose(other.get_next().image, expected.image)
+
+  def test_exact_resume(self):
+    resume_util.assert_resumes(
+        self, lambda: _input(is_training=True, inception_crop=True, flip=True,
+                             mixup_alpha=0.3, with_captions=True), n=3, m=3)
+    with self.assertRaisesRegex(ValueError, 'not a {"step": N} state'):
+      _input().set_state(b'garbage')
 
   def test_peek_keeps_order(self):
     inp = _input()

@@ -1,7 +1,7 @@
 # Copyright 2026 The vit22b_pax Authors.
 # SPDX-License-Identifier: Apache-2.0
 
-"""Tests for the real-data inputs (ImageFolder, Fashion-MNIST, TFDS)."""
+"""Tests for the PIL/NumPy real-data inputs (ImageFolder, Fashion-MNIST)."""
 
 import gzip
 import os
@@ -15,6 +15,7 @@ from praxis import base_hyperparams
 from praxis import pax_fiddle
 from praxis import test_utils
 
+from tests.data import resume_util
 from vit22b_pax.data import real
 
 instantiate = base_hyperparams.instantiate
@@ -97,6 +98,71 @@ class ImageFolderInputTest(test_utils.TestCase):
       self._input(split='empty')
     with self.assertRaisesRegex(ValueError, 'num_classes=1'):
       self._input(num_classes=1)
+    with self.assertRaisesRegex(ValueError, 'crop_fraction=0'):
+      self._input(crop_fraction=0.0)
+
+  def test_eval_split_uses_train_class_ids(self):
+    os.makedirs(os.path.join(self.root, 'test', 'dog'))
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(
+        os.path.join(self.root, 'test', 'dog', 'a.png'))
+    inp = self._input(split='test', reset_for_eval=True)
+    self.assertEqual(inp.class_names, ('cat', 'dog'))
+    self.assertEqual(inp.get_next().label.tolist(), [1, 1, 1, 1])
+    os.makedirs(os.path.join(self.root, 'test', 'zebra'))
+    with self.assertRaisesRegex(ValueError, "zebra"):
+      self._input(split='test')
+
+  def test_exact_resume(self):
+    resume_util.assert_resumes(
+        self, lambda: self._input(is_training=True, batch_size=3,
+                                  inception_crop=True, flip=True,
+                                  mixup_alpha=0.4, num_infeed_hosts=2,
+                                  infeed_host_index=1), n=3, m=4)
+
+  def test_all_unreadable_is_an_error(self):
+    os.makedirs(os.path.join(self.root, 'broken', 'cat'))
+    for i in range(5):
+      with open(os.path.join(self.root, 'broken', 'cat', f'{i}.jpg'),
+                'wb') as f:
+        f.write(b'not a jpeg')
+    with self.assertLogs(level='WARNING'):
+      with self.assertRaisesRegex(ValueError, r'5 of the 5 images .*broken.*'
+                                  'max_unreadable_fraction=0.5'):
+        _read_all(self._input(split='broken', reset_for_eval=True))
+    with self.assertLogs(level='WARNING'):
+      with self.assertRaisesRegex(ValueError, '5 of the 5'):
+        self._input(split='broken', is_training=True).get_next()
+    # The threshold is configurable: 1.0 never fails (weights stay 0).
+    with self.assertLogs(level='WARNING'):
+      batches = _read_all(self._input(split='broken', reset_for_eval=True,
+                                      max_unreadable_fraction=1.0))
+    self.assertEqual(sum(b.eval_sample_weights.sum() for b in batches), 0)
+
+  def test_16_bit_png(self):
+    os.makedirs(os.path.join(self.root, 'deep', 'cat'))
+    Image.fromarray(np.full((12, 10), 65535, np.uint16)).save(
+        os.path.join(self.root, 'deep', 'cat', 'white.png'))
+    Image.fromarray(np.full((12, 10), 13107, np.uint16)).save(
+        os.path.join(self.root, 'deep', 'cat', 'grey.png'))
+    batch = self._input(split='deep', reset_for_eval=True,
+                        batch_size=2).get_next()
+    self.assertAllClose(batch.image[0], np.full((8, 8, 3), 0.2 * 2 - 1),
+                        atol=1e-5)  # grey.png: 13107 / 65535 = 0.2.
+    self.assertAllClose(batch.image[1], np.ones((8, 8, 3)), atol=1e-5)
+
+  def test_multi_label_csv(self):
+    with open(os.path.join(self.root, 'train', 'labels.csv'), 'w') as f:
+      f.write('path,labels\ncat/0.png,cat;dog\ndog/1.jpg,dog\n'
+              'dog/2.PNG,\n')
+    inp = self._input(labels_csv='labels.csv', reset_for_eval=True,
+                      batch_size=4, num_classes=3)
+    self.assertTrue(inp.multi_label)
+    self.assertEqual(inp.class_names, ('cat', 'dog'))
+    b = inp.get_next()
+    self.assertArraysEqual(b.label_probs, np.float32(
+        [[1, 1, 0], [0, 1, 0], [0, 0, 0], [1, 1, 0]]))
+    self.assertArraysEqual(b.label, np.int32([0, 1, -1, 0]))
+    self.assertArraysEqual(b.eval_sample_weights, np.float32([1, 1, 1, 0]))
 
 
 class FashionMnistInputTest(test_utils.TestCase):
@@ -128,6 +194,13 @@ class FashionMnistInputTest(test_utils.TestCase):
     self.assertTrue(np.all(pad.image[:, :2] == -1.0))
 
 
+  def test_exact_resume(self):
+    make = lambda: instantiate(pax_fiddle.Config(
+        real.FashionMnistInput, split='train', batch_size=4, image_size=16,
+        is_training=True, flip=True, mixup_alpha=0.2))
+    resume_util.assert_resumes(self, make, n=2, m=3)
+
+
 class FashionMnistErrorsTest(test_utils.TestCase):
 
   def test_missing_files_and_bad_idx(self):
@@ -142,34 +215,6 @@ class FashionMnistErrorsTest(test_utils.TestCase):
       f.write(struct.pack('>II', 1234, 0))
     with self.assertRaisesRegex(ValueError, 'magic 1234'):
       real.read_idx(bad)
-
-
-class TfdsInputTest(test_utils.TestCase):
-
-  def test_mock_mnist_eval_pass(self):
-    import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
-    with tfds.testing.mock_data(num_examples=6,
-                                policy=tfds.testing.MockPolicy.USE_CODE):
-      inp = instantiate(pax_fiddle.Config(
-          real.TfdsInput, dataset_name='mnist', split='test', batch_size=4,
-          image_size=12, num_classes=10, reset_for_eval=True))
-      batches = _read_all(inp)
-    self.assertLen(batches, 2)
-    self.assertArraysEqual(batches[1].eval_sample_weights,
-                           np.float32([1, 1, 0, 0]))
-    self.assertEqual(batches[0].image.shape, (4, 12, 12, 3))
-    self.assertGreaterEqual(batches[0].image.min(), -1.0)
-    self.assertLessEqual(batches[0].image.max(), 1.0)
-    self.assertTrue(np.all((batches[0].label >= 0)
-                           & (batches[0].label < 10)))
-
-  def test_missing_dataset(self):
-    tmp = tempfile.TemporaryDirectory()
-    self.addCleanup(tmp.cleanup)
-    with self.assertRaisesRegex(ValueError, "'mnist'.*not found"):
-      real.TfdsInput(dataset_name='mnist', data_dir=tmp.name, batch_size=2)
-    with self.assertRaisesRegex(ValueError, 'dataset_name'):
-      real.TfdsInput(batch_size=2)
 
 
 if __name__ == '__main__':

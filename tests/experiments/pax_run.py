@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 import pathlib
 import subprocess
@@ -16,26 +15,21 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def run_pax(args, *, devices: int = 1, module: str = 'paxml.main',
-            timeout: int = 600, check: bool = True):
+            timeout: int = 600, check: bool = True, env=None):
   """Runs a Pax job; returns the CompletedProcess (stdout+stderr merged)."""
-  env = dict(os.environ)
-  env['XLA_FLAGS'] = f'--xla_force_host_platform_device_count={devices}'
-  env['TF_CPP_MIN_LOG_LEVEL'] = '3'
-  env['PYTHONPATH'] = os.pathsep.join(
-      [str(ROOT)] + [p for p in env.get('PYTHONPATH', '').split(os.pathsep)
-                     if p])
+  full_env = dict(os.environ, **(env or {}))
+  full_env['XLA_FLAGS'] = f'--xla_force_host_platform_device_count={devices}'
+  full_env['TF_CPP_MIN_LOG_LEVEL'] = '3'
+  full_env['PYTHONPATH'] = os.pathsep.join(
+      [str(ROOT)] + [p for p in full_env.get('PYTHONPATH', '').split(
+          os.pathsep) if p])
   proc = subprocess.run([sys.executable, '-m', module] + list(args),
-                        cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                        cwd=ROOT, env=full_env, stdout=subprocess.PIPE,
                         stderr=subprocess.STDOUT, text=True, timeout=timeout)
   if check and proc.returncode != 0:
     raise AssertionError(f'{module} {args} failed ({proc.returncode}):\n'
                          f'{proc.stdout[-6000:]}')
   return proc
-
-
-def checkpoint_steps(job_log_dir) -> list[int]:
-  return sorted(int(p.rsplit('_', 1)[1]) for p in glob.glob(
-      os.path.join(job_log_dir, 'checkpoints', 'checkpoint_*')))
 
 
 def scalars(job_log_dir, subdir: str, tag: str) -> dict[int, float]:

@@ -34,7 +34,8 @@ def _summaries(losses, logits, entropies=None):
 
 
 def _run(variant, lr, seed, losses, logits, finished=True):
-  cmd = qknorm_sweep.command(variant, lr, seed, 60, '/tmp/x')
+  cmd = ['python', '-m', 'vit22b_pax.main',
+         '--fdl=config:' + qknorm_sweep.experiment(variant, lr, seed, 60)]
   return qknorm_sweep.record(variant, lr, seed, finished,
                              _summaries(losses, logits), 1.0, cmd)
 
@@ -69,18 +70,13 @@ class ArgsTest(test_utils.TestCase):
   def test_main_reports_bad_args(self):
     self.assertEqual(qknorm_sweep.main(['--lrs', '-1', '--out', '/tmp/o']), 2)
 
-  def test_command(self):
-    cmd = qknorm_sweep.command('off', 0.03, 1, 80, '/tmp/j')
-    self.assertEqual(cmd[1:], [
-        '-m', 'vit22b_pax.main',
-        '--fdl_config=vit22b_pax.experiments.ablations.QkNormStabilityOff',
-        '--fdl.LEARNING_RATE=0.03', '--fdl.RANDOM_SEED=1',
-        '--fdl.DATA_SEED=1', '--fdl.TRAIN_STEPS=80', '--job_log_dir=/tmp/j'])
-    with self.assertRaisesRegex(ValueError, 'variant'):
-      qknorm_sweep.command('maybe', 0.03, 1, 80, '/tmp/j')
-
-
-class TableTest(test_utils.TestCase):
+  def test_experiment(self):
+    self.assertEqual(
+        qknorm_sweep.experiment('off', 0.03, 1, 80),
+        'fiddle_configs.ablations.qk_norm_stability(qk_norm=False,'
+        'learning_rate=0.03,steps=80,seed=1)')
+    with self.assertRaisesRegex(ValueError, 'variant must be one of'):
+      qknorm_sweep.experiment('maybe', 0.03, 1, 80)
 
   def test_curves_reduce_over_layers(self):
     c = qknorm_sweep.curves(_summaries([3.0, 2.0], [4.0, 8.0], [0.5, 0.25]))
@@ -134,7 +130,7 @@ class TableTest(test_utils.TestCase):
     data = json.load(open(os.path.join(out, 'qknorm_sweep.json')))
     self.assertEqual(data['summary']['off']['highest_stable_lr'], 0.01)
     self.assertLen(data['runs'], 8)
-    self.assertIn('--fdl.LEARNING_RATE=0.1', data['runs'][-1]['command'])
+    self.assertIn('learning_rate=0.1', data['runs'][-1]['command'])
     with Image.open(os.path.join(out, 'qknorm_sweep.png')) as img:
       self.assertGreater(img.size[0], 1000)
 

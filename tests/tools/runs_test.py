@@ -8,15 +8,37 @@ import tempfile
 from absl.testing import absltest
 import tensorflow as tf
 
+from fiddle_configs import pretrain
+from vit22b_pax.runtime import experiment
 from vit22b_pax.tools import runs
 
 
 class RunsTest(absltest.TestCase):
 
-  def test_fdl_value_quotes_strings_only(self):
-    self.assertEqual(runs.fdl_value('runs/x'), "'runs/x'")
-    self.assertEqual(runs.fdl_value(3), '3')
-    self.assertEqual(runs.fdl_value(False), 'False')
+  def test_recipe_call_and_command(self):
+    call = runs.recipe_call(pretrain.pretrain, size='tiny', steps=3,
+                            model={'qk_norm': False})
+    self.assertEqual(call, "fiddle_configs.pretrain.pretrain(size='tiny',"
+                     "steps=3,model={'qk_norm': False})")
+    cmd = runs.command(call, '/tmp/j', ['task.train.random_seed=3'])
+    self.assertEqual(cmd[1:], [
+        '-m', 'vit22b_pax.main', f'--fdl=config:{call}',
+        '--fdl=set:task.train.random_seed=3', '--job_log_dir=/tmp/j'])
+    # A registered name runs as its recipe call.
+    self.assertEqual(
+        runs.command('vit22b_pax.experiments.pretrain.ProceduralTiny',
+                     '/tmp/j')[3],
+        "--fdl=config:fiddle_configs.pretrain.pretrain(size='tiny')")
+    # The call builds the same experiment the recipe does.
+    built = experiment.resolve(call)
+    self.assertEqual(built.task().train.num_train_steps, 3)
+    self.assertFalse(
+        built.task().model.network_tpl.block_tpl.qk_norm)
+
+  def test_job_result_error(self):
+    result = runs.JobResult('/j', 1, 1.0, [], 'x\nValueError: bad thing\ny')
+    self.assertEqual(result.error, 'ValueError: bad thing')
+    self.assertEqual(runs.JobResult('/j', 0, 1.0, [], 'ok').error, '')
 
   def test_replace_section_inserts_then_replaces(self):
     path = os.path.join(tempfile.mkdtemp(), 'R.md')

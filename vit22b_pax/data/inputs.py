@@ -6,12 +6,16 @@
 Every input returns a per-host batch `NestedMap` with
 
   image:               [B, H, W, 3] float32 in [-1, 1]
-  label:               [B] int32 class id
-  label_probs:         [B, K] float32 targets (one-hot, or mixed by mixup)
+  label:               [B] int32 class id (multi-label: smallest positive
+                       class id, -1 when the image has none)
+  label_probs:         [B, K] float32 targets (one-hot, k-hot for
+                       multi-label data, or mixed by mixup)
   texture_label:       [B] int32 class whose preferred texture was drawn
                        (-1 for real data)
   subgroup:            [B] int32 fairness attribute (0 for real data)
-  eval_sample_weights: [B] float32, 1 = real example, 0 = eval padding
+  eval_sample_weights: [B] float32, 1 = real example, 0 = eval padding or
+                       an unreadable image (weight 0 in the loss and in
+                       every metric)
   caption_ids:         [B, L] int32 byte tokens (only with_captions)
 
 Indexing (`IndexedImageInput`): global batch `step` covers example positions
@@ -30,8 +34,10 @@ Benchmark: `python -m vit22b_pax.data.inputs [out.json]` (images/s table).
 
 Augmentations (`inception_crop`, `flip`, `mixup_alpha`) apply only when
 `is_training`, with an RNG seeded by (seed, input_random_seed, host, step).
-`get_state()` / `set_state()` save the step, so input checkpointing resumes
-exactly.
+`get_state()` / `set_state()` save the step (praxis' `_get_state_internal`
+/ `_set_state_internal`, which paxml's `enable_input_checkpointing` writes
+per host): every batch is a function of (seed, step, host), so a restored
+input yields bit-identical batches.
 """
 
 from __future__ import annotations
@@ -158,22 +164,33 @@ class IndexedImageInput(base_input.BaseInput):
     batch = self._load(idx)
     if 'valid' in batch:
       weights = weights * batch.pop('valid').astype(np.float32)
-    batch = self._augment_and_pack(batch, weights, self._step)
+    crop_done = bool(batch.pop('crop_done', False))
+    batch = self._augment_and_pack(batch, weights, self._step, crop_done)
     self._step += 1
     return batch
 
   def _augment_and_pack(self, batch: NestedMap, weights: np.ndarray,
-                        step: int) -> NestedMap:
-    """Augments (is_training only) and converts to the documented keys."""
+                        step: int, crop_done: bool = False,
+                        flip_done: bool = False) -> NestedMap:
+    """Augments (is_training only) and converts to the documented keys.
+
+    `batch.label_probs` ([B, K] k-hot, multi-label data) is kept when present,
+    else one-hot targets are built from `batch.label`. `crop_done` /
+    `flip_done`: the loader already took the Inception crop (on the
+    full-resolution image) / the random flip.
+    """
     image = batch.image
-    label_probs = one_hot(batch.label, self.num_classes)
+    if 'label_probs' in batch:
+      label_probs = np.asarray(batch.label_probs, np.float32)
+    else:
+      label_probs = one_hot(batch.label, self.num_classes)
     if self.is_training:
       rng = np.random.default_rng(
           (self.seed, 2, self.input_random_seed or 0, self.infeed_host_index,
            step))
-      if self.inception_crop:
+      if self.inception_crop and not crop_done:
         image = augment.inception_crop(image, rng, self.image_size)
-      if self.flip:
+      if self.flip and not flip_done:
         image = augment.random_flip_lr(image, rng)
       if self.mixup_alpha > 0:
         image, label_probs = augment.mixup(image, label_probs, rng,
@@ -194,7 +211,14 @@ class IndexedImageInput(base_input.BaseInput):
     return json.dumps({'step': self._step}).encode()
 
   def _set_state_internal(self, state: bytes) -> None:
-    self._step = int(json.loads(state.decode())['step'])
+    try:
+      step = int(json.loads(bytes(state).decode())['step'])
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
+      raise ValueError(f'{self.name}: input state {bytes(state)[:60]!r} is '
+                       'not a {"step": N} state of this input.') from e
+    if step < 0:
+      raise ValueError(f'{self.name}: input state step={step} must be >= 0.')
+    self._step = step
 
 
 class ProceduralInput(IndexedImageInput):

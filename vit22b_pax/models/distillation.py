@@ -117,6 +117,16 @@ class DistillationModel(base_model.BaseModel):
     self.create_child('teacher', self.teacher_tpl)
     self.create_child('student', self.student_tpl)
 
+  def flops_per_example(self, image_size: int) -> float:
+    """Training FLOPs per image: the student's forward + backward and the
+    teacher's forward (the paper's count, `perf.flops.encoder_flops`)."""
+    from vit22b_pax.perf import flops  # pylint: disable=g-import-not-at-top
+    count = {name: flops.encoder_flops(tpl.network_tpl, image_size,
+                                       tpl.softmax_tpl.num_classes)
+             for name, tpl in (('teacher', self.teacher_tpl),
+                               ('student', self.student_tpl))}
+    return count['student'].per_image + count['teacher'].forward_per_image
+
   def compute_predictions(self, input_batch: NestedMap) -> NestedMap:
     """Runs both towers on the same batch.
 

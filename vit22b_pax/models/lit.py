@@ -143,6 +143,19 @@ class LiTModel(base_model.BaseModel):
     self.create_variable('log_temperature', WeightHParams(
         shape=[], init=WeightInit.Constant(math.log(self.temperature_init))))
 
+  def flops_per_example(self, image_size: int) -> float:
+    """Training FLOPs per (image, caption): the locked image tower's forward
+    plus the text tower's forward + backward, by the paper's count (6N per
+    token for N non-embedding weights, 12 L D T for attention)."""
+    from vit22b_pax.perf import flops  # pylint: disable=g-import-not-at-top
+    image = flops.encoder_flops(self.image_tpl.network_tpl, image_size,
+                                self.image_tpl.softmax_tpl.num_classes)
+    t = self.text_tpl
+    d, f, layers, length = t.model_dims, t.hidden_dims, t.num_layers, t.max_len
+    text_n = layers * (4 * d * d + 2 * d * f)
+    text = length * flops.flops_per_token(text_n, layers, d, length)
+    return image.forward_per_image + text
+
   def image_embedding(self, images: JTensor) -> JTensor:
     """Locked image features → (projected) L2-normalised [B, E]."""
     if self.image_do_eval:

@@ -145,3 +145,14 @@ def mfu_from_tokens(tokens_per_sec: float, per_token_flops: float,
                     peak_flops: float) -> float:
   """MFU from a per-chip token rate (the paper's 1.15k tokens/s form)."""
   return mfu(tokens_per_sec * per_token_flops, peak_flops)
+
+
+def encoder_flops(encoder_p, image_size: int, num_classes: int = 0
+                  ) -> FlopsCount:
+  """FLOPs per image of a ViT22BEncoder config (+ a head of num_classes)."""
+  var = variants_lib.Variant('custom', encoder_p.model_dims,
+                             encoder_p.num_layers, encoder_p.hidden_dims,
+                             encoder_p.num_heads)
+  return vit_flops((var, encoder_p.patch_size), image_size,
+                   num_classes=num_classes,
+                   parallel=encoder_p.block_tpl.parallel)

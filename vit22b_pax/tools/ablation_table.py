@@ -4,10 +4,11 @@ r"""Parallel vs sequential blocks, biases on vs off: accuracy and step time.
 
   python -m vit22b_pax.tools.ablation_table --seeds 0,1 --out runs/ablations
 
-Every variant is the default ablation job
-(`vit22b_pax.experiments.ablations.AblationTiny`: same data, model size,
-schedule and step budget) plus the `--fdl` overrides below; each (variant,
-seed) is one `python -m vit22b_pax.main` subprocess, run one at a time. The
+Every variant is the architecture-table recipe
+(`fiddle_configs.ablations.architecture`: same data, model size, schedule
+and step budget) with its `block` argument (`ablations.BLOCKS`); each
+(variant, seed) is one job (`vit22b_pax.tools.runs.run_job`), run one at a
+time. The
 tool prints each command, then a table of final held-out accuracy (the
 'test' split, 512 images, at the last step) and the median train step time
 (paxml's 'Steps/sec' summaries, compile excluded), mean +- std over seeds,
@@ -26,30 +27,23 @@ import argparse
 import json
 import math
 import os
-import re
 import statistics
-import subprocess
 import sys
-import time
 from typing import Mapping, Sequence
 
+from fiddle_configs import ablations
 from vit22b_pax.tools import runs as runs_lib
 
-EXPERIMENT = 'vit22b_pax.experiments.ablations.AblationTiny'
-
-# name -> (description, --fdl overrides). Default block: parallel, fused,
-# biases ('mlp', 'out') (ViT22BBlock.use_bias).
+# name -> description; the block overrides are ablations.BLOCKS[name].
+# Default block: parallel, fused, biases ('mlp', 'out').
 VARIANTS = {
-    'parallel_fused': ('parallel, fused matmuls, biases mlp+out (default)',
-                       ()),
-    'parallel_unfused': ('parallel, separate q/k/v/mlp matmuls',
-                         ('--fdl.FUSED=False',)),
-    'sequential': ('sequential attention then MLP (classic ViT)',
-                   ('--fdl.PARALLEL=False', '--fdl.FUSED=False')),
-    'no_bias': ('parallel fused, no biases at all', ('--fdl.USE_BIAS=()',)),
-    'all_bias': ('parallel fused, biases qkv+mlp+out',
-                 ("--fdl.USE_BIAS=('qkv','mlp','out')",)),
+    'parallel_fused': 'parallel, fused matmuls, biases mlp+out (default)',
+    'parallel_unfused': 'parallel, separate q/k/v/mlp matmuls',
+    'sequential': 'sequential attention then MLP (classic ViT)',
+    'no_bias': 'parallel fused, no biases at all',
+    'all_bias': 'parallel fused, biases qkv+mlp+out',
 }
+assert set(VARIANTS) == set(ablations.BLOCKS)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -58,8 +52,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
   parser.add_argument('--variants', default=','.join(VARIANTS),
                       help=f'comma-separated subset of {list(VARIANTS)}')
   parser.add_argument('--seeds', default='0,1')
-  parser.add_argument('--steps', type=int, default=None,
-                      help='TRAIN_STEPS (default: the experiment\'s 300)')
+  parser.add_argument('--steps', type=int, default=300,
+                      help='training steps per run')
   parser.add_argument('--out', required=True)
   parser.add_argument('--timeout', type=int, default=900)
   args = parser.parse_args(argv)
@@ -76,25 +70,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
   if not args.seeds or min(args.seeds) < 0:
     raise ValueError(f'--seeds must be non-negative integers, got '
                      f'{args.seeds!r}.')
-  if args.steps is not None and args.steps < 20:
+  if args.steps < 20:
     raise ValueError(f'--steps must be >= 20, got {args.steps}.')
   return args
 
 
-def command(variant: str, seed: int, job_log_dir: str,
-            steps: int | None = None) -> list[str]:
+def experiment(variant: str, seed: int, steps: int) -> str:
+  """The recipe call of one (variant, seed) run."""
   if variant not in VARIANTS:
     raise ValueError(f'Unknown variant {variant!r}; expected one of '
                      f'{list(VARIANTS)}.')
-  cmd = [sys.executable, '-m', 'vit22b_pax.main',
-         f'--fdl_config={EXPERIMENT}', *VARIANTS[variant][1],
-         f'--fdl.RANDOM_SEED={seed}', f'--fdl.DATA_SEED={seed}']
-  if steps is not None:
-    # Keep one eval at the end and the schedule inside the budget.
-    cmd += [f'--fdl.TRAIN_STEPS={steps}', f'--fdl.EVAL_INTERVAL_STEPS={steps}',
-            f'--fdl.WARMUP_STEPS={steps // 10}',
-            f'--fdl.COOLDOWN_STEPS={steps // 5}']
-  return cmd + [f'--job_log_dir={job_log_dir}']
+  return runs_lib.recipe_call(ablations.architecture, block=variant,
+                              steps=steps, seed=seed)
 
 
 def _scalars(job_log_dir: str, program: str, tag: str) -> dict[int, float]:
@@ -147,8 +134,8 @@ def aggregate(runs: Sequence[Mapping]) -> list[dict]:
     acc_m, acc_s = _mean_std([r['accuracy'] for r in mine])
     ms_m, ms_s = _mean_std([r['step_ms'] for r in mine])
     rows.append({
-        'variant': variant, 'description': VARIANTS[variant][0],
-        'overrides': ' '.join(VARIANTS[variant][1]) or '(none)',
+        'variant': variant, 'description': VARIANTS[variant],
+        'overrides': str(ablations.BLOCKS[variant] or '(none)'),
         'seeds': [r['seed'] for r in mine],
         'failed': [r['seed'] for r in mine if not r['finished']],
         'accuracy_mean': acc_m, 'accuracy_std': acc_s,
@@ -198,26 +185,17 @@ def main(argv: Sequence[str] | None = None) -> int:
   except ValueError as e:
     print(f'error: {e}', file=sys.stderr)
     return 2
-  env = dict(os.environ, XLA_FLAGS='--xla_force_host_platform_device_count=1',
-             TF_CPP_MIN_LOG_LEVEL='3')
   runs = []
   for seed in args.seeds:
     for variant in args.variants:
       job = os.path.join(args.out, 'runs', f'{variant}_s{seed}')
-      cmd = command(variant, seed, job, args.steps)
-      print('$ python ' + ' '.join(cmd[1:]), flush=True)
-      start = time.time()
-      proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True,
-                            timeout=args.timeout, check=False)
-      run = {'variant': variant, 'seed': seed,
-             'finished': proc.returncode == 0,
-             'seconds': round(time.time() - start, 1),
-             'command': ' '.join(cmd), **measure(job)}
-      if proc.returncode:
-        found = re.findall(r'(\w+Error: .*)', proc.stdout)
-        run['error'] = found[-1] if found else proc.stdout[-2000:]
-        print(f"  FAILED: {run['error'][:300]}", flush=True)
+      result = runs_lib.run_job(experiment(variant, seed, args.steps), job,
+                                timeout=args.timeout)
+      run = {'variant': variant, 'seed': seed, 'finished': result.ok,
+             'seconds': round(result.seconds, 1),
+             'command': ' '.join(result.command), **measure(job)}
+      if not result.ok:
+        run['error'] = result.error
       runs.append(run)
       print(f"  accuracy {run['accuracy']}, step {run['step_ms']} ms "
             f"({run['seconds']} s)", flush=True)

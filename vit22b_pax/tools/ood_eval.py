@@ -22,7 +22,7 @@ import json
 import sys
 
 from vit22b_pax.eval import ood
-from vit22b_pax.eval import restore
+from vit22b_pax.runtime import restore
 
 
 def main(argv=None) -> int:

@@ -5,15 +5,13 @@ r"""QK-norm stability sweep: the on/off pair over learning rates and seeds.
   python -m vit22b_pax.tools.qknorm_sweep --lrs 0.003,0.01,0.03 --seeds 0 \
       --steps 200 --out runs/qknorm
 
-For every (learning rate, seed, QK-norm on/off) it runs
+For every (learning rate, seed, QK-norm on/off) it runs the recipe
 
-  python -m vit22b_pax.main \
-      --fdl_config=vit22b_pax.experiments.ablations.QkNormStability{On,Off} \
-      --fdl.LEARNING_RATE=<lr> --fdl.RANDOM_SEED=<seed> \
-      --fdl.DATA_SEED=<seed> --fdl.TRAIN_STEPS=<steps> \
-      --job_log_dir=<out>/runs/<qk>_lr<lr>_s<seed>
+  fiddle_configs.ablations.qk_norm_stability(qk_norm=<on/off>,
+      learning_rate=<lr>, steps=<steps>, seed=<seed>)
 
-in a subprocess (one at a time), reads its train summaries (loss, and per
+as one job (`vit22b_pax.tools.runs.run_job`, one at a time) in
+<out>/runs/<qk>_lr<lr>_s<seed>, reads its train summaries (loss, and per
 layer max attention logit and attention entropy) and writes to --out
 
   qknorm_sweep.png   loss, max logit (max over layers, log scale) and entropy
@@ -37,12 +35,12 @@ import json
 import math
 import os
 import re
-import subprocess
 import sys
-import time
 from typing import Mapping, Sequence
 
-EXPERIMENT = 'vit22b_pax.experiments.ablations.QkNormStability'
+from fiddle_configs import ablations
+from vit22b_pax.tools import runs as runs_lib
+
 VARIANTS = ('on', 'off')
 FINAL_FRACTION = 0.2
 LOSS_SMOOTHING = 5
@@ -99,40 +97,18 @@ def run_name(variant: str, lr: float, seed: int) -> str:
   return f'{variant}_lr{lr:g}_s{seed}'
 
 
-def command(variant: str, lr: float, seed: int, steps: int,
-            job_log_dir: str) -> list[str]:
+def experiment(variant: str, lr: float, seed: int, steps: int) -> str:
+  """The recipe call of one run."""
   if variant not in VARIANTS:
     raise ValueError(f'variant must be one of {VARIANTS}, got {variant!r}.')
-  return [sys.executable, '-m', 'vit22b_pax.main',
-          f'--fdl_config={EXPERIMENT}{variant.capitalize()}',
-          f'--fdl.LEARNING_RATE={lr!r}', f'--fdl.RANDOM_SEED={seed}',
-          f'--fdl.DATA_SEED={seed}', f'--fdl.TRAIN_STEPS={steps}',
-          f'--job_log_dir={job_log_dir}']
-
-
-def read_summaries(job_log_dir: str) -> dict[str, dict[int, float]]:
-  """{tag: {step: value}} of every scalar in summaries/train."""
-  from tensorboard.backend.event_processing import event_accumulator  # pylint: disable=g-import-not-at-top
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  acc = event_accumulator.EventAccumulator(
-      os.path.join(job_log_dir, 'summaries', 'train'),
-      size_guidance={event_accumulator.TENSORS: 0})
-  acc.Reload()
-  out = {}
-  for tag in acc.Tags().get('tensors', []):
-    series = {}
-    for ev in acc.Tensors(tag):
-      value = tf.make_ndarray(ev.tensor_proto)
-      if value.shape == () and value.dtype.kind == 'f':
-        series[ev.step] = float(value)
-    if series:
-      out[tag] = series
-  return out
+  return runs_lib.recipe_call(ablations.qk_norm_stability,
+                              qk_norm=variant == 'on', learning_rate=lr,
+                              steps=steps, seed=seed)
 
 
 def curves(summaries: Mapping[str, Mapping[int, float]]) -> dict[str, dict]:
   """Loss, max attention logit (max over layers) and attention entropy (min
-  over layers) per step, from `read_summaries` output."""
+  over layers) per step, from `runs.read_all(job, 'train')` output."""
   logit, entropy = {}, {}
   for tag, series in summaries.items():
     for pattern, target, pick in ((_LOGIT, logit, max),
@@ -307,28 +283,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary = write_outputs(data['runs'], args.out, data.get('args'))
     print(markdown(data['runs'], summary))
     return 0
-  env = dict(os.environ, XLA_FLAGS='--xla_force_host_platform_device_count=1',
-             TF_CPP_MIN_LOG_LEVEL='3')
   runs = []
   for lr in args.lrs:
     for seed in args.seeds:
       for variant in VARIANTS:
         job = os.path.join(args.out, 'runs', run_name(variant, lr, seed))
-        cmd = command(variant, lr, seed, args.steps, job)
-        print('$ ' + ' '.join(cmd[1:]), flush=True)
-        start = time.time()
-        proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True,
-                              timeout=args.timeout, check=False)
-        error = ''
-        if proc.returncode:
-          found = re.findall(r'NonFiniteError: (.*)', proc.stdout)
-          error = found[-1] if found else proc.stdout[-2000:]
-          print(f'  stopped: {error[:300]}', flush=True)
-        summaries = (read_summaries(job) if os.path.isdir(
+        result = runs_lib.run_job(experiment(variant, lr, seed, args.steps),
+                                  job, timeout=args.timeout)
+        summaries = (runs_lib.read_all(job, 'train') if os.path.isdir(
             os.path.join(job, 'summaries', 'train')) else {})
-        runs.append(record(variant, lr, seed, proc.returncode == 0,
-                           summaries, time.time() - start, cmd, error))
+        runs.append(record(variant, lr, seed, result.ok, summaries,
+                           result.seconds, result.command, result.error))
         r = runs[-1]
         print(f"  {variant} lr {lr:g} seed {seed}: final loss "
               f"{_fmt(r['final_loss'])}, max logit "

@@ -20,9 +20,13 @@ import os
 import platform
 import sys
 
+from fiddle_configs import distill
+from fiddle_configs import finetune
+from fiddle_configs import lit
+from fiddle_configs import pretrain
 from vit22b_pax.tools import runs
 
-_EXP = 'vit22b_pax.experiments.'
+call = runs.recipe_call
 
 
 def _acc(job, program='eval_test_test', tag='Metrics/accuracy'):
@@ -38,32 +42,32 @@ def _row(name, data, result, metric, value, note=''):
 def procedural(out: str, steps: int, warm_steps: int) -> list[dict]:
   rows = []
   pre = os.path.join(out, 'pretrain')
-  r = runs.run_job(_EXP + 'pretrain.ProceduralViT22BTiny', pre,
-                   {'TRAIN_STEPS': steps})
+  r = runs.run_job(call(pretrain.pretrain, size='tiny', steps=steps), pre)
   _check(r)
   rows.append(_row('pretrain (sigmoid)', 'procedural', r, 'test top-1',
                    _acc(pre)))
   rows.append(_row('pretrain (sigmoid)', 'procedural cue-conflict', r,
                    'shape bias', _acc(pre, 'eval_test_conflict',
                                       'Metrics/shape_bias')))
-  warm = {'PRETRAIN_DIR': pre, 'TRAIN_STEPS': warm_steps}
-  for name, exp, extra in (
-      ('linear probe (frozen)', 'finetune.ProceduralLinearProbeTiny', {}),
-      ('fine-tune 48 px', 'finetune.ProceduralFinetuneTiny', {}),
-      ('distilled student 2x64', 'distill.ProceduralDistillTiny', {}),
+  warm = dict(size='tiny', pretrain_dir=pre, steps=warm_steps)
+  for name, job, exp in (
+      ('linear probe (frozen)', 'probe', call(finetune.linear_probe, **warm)),
+      ('fine-tune 48 px', 'finetune',
+       call(finetune.finetune, image_size=48, **warm)),
+      ('distilled student 2x64', 'distill', call(distill.distill, **warm)),
   ):
-    job = os.path.join(out, exp.split('.')[1])
-    r = runs.run_job(_EXP + exp, job, {**warm, **extra})
+    job = os.path.join(out, job)
+    r = runs.run_job(exp, job)
     _check(r)
     rows.append(_row(name, 'procedural', r, 'test top-1', _acc(job)))
   job = os.path.join(out, 'student_scratch')
-  r = runs.run_job(_EXP + 'distill.ProceduralStudentScratchTiny', job,
-                   {'TRAIN_STEPS': warm_steps})
+  r = runs.run_job(call(distill.distill, size='tiny', from_scratch=True,
+                        steps=warm_steps), job)
   _check(r)
   rows.append(_row('same student from scratch', 'procedural', r,
                    'test top-1', _acc(job)))
   job = os.path.join(out, 'lit')
-  r = runs.run_job(_EXP + 'lit.ProceduralLiTTiny', job, warm)
+  r = runs.run_job(call(lit.lit, **warm), job)
   _check(r)
   rows.append(_row('LiT (locked image tower)', 'procedural', r,
                    'zero-shot top-1',
@@ -78,14 +82,15 @@ def fashion_mnist(out: str, steps: int, warm_steps: int) -> list[dict]:
     return []
   rows = []
   pre = os.path.join(out, 'fmnist_pretrain')
-  r = runs.run_job(_EXP + 'pretrain.FashionMnistViT22BTiny', pre,
-                   {'TRAIN_STEPS': steps})
+  r = runs.run_job(call(pretrain.pretrain, size='tiny',
+                        data='fashion_mnist', steps=steps), pre)
   _check(r)
   rows.append(_row('pretrain (sigmoid)', 'Fashion-MNIST', r, 'test top-1',
                    _acc(pre)))
   job = os.path.join(out, 'fmnist_probe')
-  r = runs.run_job(_EXP + 'finetune.FashionMnistLinearProbeTiny', job,
-                   {'PRETRAIN_DIR': pre, 'TRAIN_STEPS': warm_steps})
+  r = runs.run_job(call(finetune.linear_probe, size='tiny',
+                        data='fashion_mnist', pretrain_dir=pre,
+                        steps=warm_steps), job)
   _check(r)
   rows.append(_row('linear probe (frozen)', 'Fashion-MNIST', r, 'test top-1',
                    _acc(job)))
@@ -95,7 +100,7 @@ def fashion_mnist(out: str, steps: int, warm_steps: int) -> list[dict]:
 def _check(result: runs.JobResult) -> None:
   if not result.ok:
     raise SystemExit(f'Job failed ({result.returncode}): '
-                     f'{" ".join(result.command)}\n{result.log_tail}')
+                     f'{" ".join(result.command)}\n{result.output[-4000:]}')
 
 
 def markdown(rows: list[dict], args) -> str:

@@ -3,7 +3,7 @@
 r"""Runs a trained Pax experiment on cue-conflict stimuli; shape bias.
 
   python -m vit22b_pax.tools.run_stimuli \
-      --exp=vit22b_pax.experiments.pretrain.ProceduralViT22BTiny \
+      --exp=vit22b_pax.experiments.pretrain.ProceduralTiny \
       --job_log_dir=runs/pretrain --stimuli ../shared/data/cue-conflict \
       --out runs/pretrain/cue_conflict_responses.csv \
       [--humans ../shared/data/human-responses] [--plot shape_bias.png]
@@ -19,7 +19,8 @@ import json
 import sys
 
 from vit22b_pax.eval import model_vs_human as mvh
-from vit22b_pax.eval import restore
+from vit22b_pax.runtime import experiment as experiment_lib
+from vit22b_pax.runtime import restore
 from vit22b_pax.eval import stimuli
 from vit22b_pax.tools import model_vs_human as mvh_cli
 
@@ -27,7 +28,9 @@ from vit22b_pax.tools import model_vs_human as mvh_cli
 def main(argv=None) -> int:
   p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
   p.add_argument('--exp', required=True,
-                 help="experiment: registered name or 'module.ClassName'")
+                 help='registered experiment (package.module.ClassName) or '
+                 'recipe call, e.g. "fiddle_configs.pretrain.pretrain('
+                 'size=\'tiny\')"')
   p.add_argument('--job_log_dir', required=True)
   p.add_argument('--step', type=int, default=None, help='default: latest')
   p.add_argument('--stimuli', required=True, help='cue-conflict directory')
@@ -42,7 +45,7 @@ def main(argv=None) -> int:
   p.add_argument('--plot', help='write the per-category shape-bias figure')
   args = p.parse_args(argv)
   try:
-    exp = restore.get_experiment(args.exp)
+    exp = experiment_lib.resolve(args.exp)
     predict_fn, info = restore.restore_predict_fn(
         exp, args.job_log_dir, step=args.step, image_size=args.image_size)
     if info['num_classes'] not in (16, 1000):

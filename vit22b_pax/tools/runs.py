@@ -1,20 +1,45 @@
 # Copyright 2026 The vit22b_pax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Launching Pax jobs and reading their summaries, for the results scripts.
+"""Launching Pax jobs and reading their summaries: one way, for every tool.
 
-A job is `python -m vit22b_pax.main --fdl_config=<experiment> --fdl.X=...`
-in a subprocess; its metrics are read back from the TensorBoard event files
-paxml writes under `<job_log_dir>/summaries/<program>/`.
+A job is `python -m vit22b_pax.main --fdl=config:<recipe call>
+[--fdl=set:PATH=VALUE ...] --job_log_dir=DIR` in a subprocess; its metrics
+are read back from the TensorBoard event files paxml writes under
+`<job_log_dir>/summaries/<program>/`. Experiments are named as everywhere
+else (`vit22b_pax.runtime.experiment.resolve`): a registered name or a recipe
+call, built here with `recipe_call`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import subprocess
 import sys
 import time
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Sequence
+
+
+def recipe_call(recipe: Callable[..., Any] | str, **kwargs: Any) -> str:
+  """The recipe call string --fdl=config: takes, e.g.
+  recipe_call(pretrain.pretrain, size='tiny') ->
+  "fiddle_configs.pretrain.pretrain(size='tiny')"."""
+  name = (recipe if isinstance(recipe, str) else
+          f'{recipe.__module__}.{recipe.__name__}')
+  args = ','.join(f'{k}={v!r}' for k, v in kwargs.items())
+  return f'{name}({args})'
+
+
+def fdl_config(experiment: str) -> str:
+  """A recipe call for a registered experiment name or a recipe call."""
+  if '(' in experiment:
+    return experiment
+  from vit22b_pax.runtime import experiment as experiment_lib  # pylint: disable=g-import-not-at-top
+  cls = type(experiment_lib.resolve(experiment))
+  if not hasattr(cls, 'expression'):
+    raise ValueError(f'{experiment!r} is not a recipe experiment.')
+  return cls.expression()
 
 
 @dataclasses.dataclass
@@ -26,55 +51,75 @@ class JobResult:
     returncode: process exit status.
     seconds: wall time.
     command: the command line.
-    log_tail: last lines of its console output.
+    output: its console output (progress lines, warnings, errors).
   """
 
   job_log_dir: str
   returncode: int
   seconds: float
   command: list[str]
-  log_tail: str
+  output: str
 
   @property
   def ok(self) -> bool:
     return self.returncode == 0
 
+  @property
+  def error(self) -> str:
+    """The last 'XxxError: ...' line of a failed job ('' if it finished)."""
+    if self.ok:
+      return ''
+    found = re.findall(r'(\w+Error: .*)', self.output)
+    return found[-1] if found else self.output[-2000:]
 
-def fdl_value(value: Any) -> str:
-  """A constant as fiddle's legacy flags parse it (strings quoted)."""
-  if isinstance(value, str):
-    return repr(value)
-  return str(value)
+
+def command(experiment: str, job_log_dir: str,
+            overrides: Sequence[str] = ()) -> list[str]:
+  """The command line of one job (overrides are --fdl=set: assignments)."""
+  return ([sys.executable, '-m', 'vit22b_pax.main',
+           f'--fdl=config:{fdl_config(experiment)}'] +
+          [f'--fdl=set:{o}' for o in overrides] +
+          [f'--job_log_dir={job_log_dir}'])
 
 
 def run_job(experiment: str, job_log_dir: str,
-            constants: Mapping[str, Any] | None = None, *,
-            devices: int | None = None, timeout: int = 3600,
-            echo: bool = True) -> JobResult:
-  """Runs one experiment (dotted class name) with constant overrides."""
-  cmd = [sys.executable, '-m', 'vit22b_pax.main',
-         f'--fdl_config={experiment}', f'--job_log_dir={job_log_dir}']
-  cmd += [f'--fdl.{k}={fdl_value(v)}' for k, v in (constants or {}).items()]
-  env = dict(os.environ)
-  if devices:
-    env['XLA_FLAGS'] = f'--xla_force_host_platform_device_count={devices}'
+            overrides: Sequence[str] = (), *, devices: int = 1,
+            timeout: int = 3600, echo: bool = True,
+            env: Mapping[str, str] | None = None) -> JobResult:
+  """Runs one experiment to completion (or failure) in a subprocess.
+
+  Args:
+    experiment: a registered name or a recipe call (`recipe_call`).
+    job_log_dir: its job directory.
+    overrides: 'path=value' assignments (--fdl=set:).
+    devices: CPU devices the job sees (fake devices on a CPU host).
+    timeout: seconds before the job is killed.
+    echo: print the command and the job's progress lines.
+    env: extra environment variables.
+  """
+  cmd = command(experiment, job_log_dir, overrides)
+  full_env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3', **(env or {}))
+  full_env['XLA_FLAGS'] = (
+      f'--xla_force_host_platform_device_count={devices}')
   if echo:
-    print('$ ' + ' '.join(cmd[1:]), file=sys.stderr, flush=True)
+    print('$ python ' + ' '.join(cmd[1:]), file=sys.stderr, flush=True)
   start = time.time()
-  proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE,
-                        stderr=subprocess.STDOUT, text=True, timeout=timeout)
-  seconds = time.time() - start
-  lines = proc.stdout.splitlines()
+  proc = subprocess.run(cmd, env=full_env, stdout=subprocess.PIPE,
+                        stderr=subprocess.STDOUT, text=True, timeout=timeout,
+                        check=False)
+  result = JobResult(job_log_dir, proc.returncode, time.time() - start, cmd,
+                     proc.stdout)
   if echo:
-    for line in lines:
+    for line in proc.stdout.splitlines():
       if line.startswith('['):
         print('  ' + line, file=sys.stderr, flush=True)
-  return JobResult(job_log_dir, proc.returncode, seconds, cmd,
-                   '\n'.join(lines[-40:]))
+    if not result.ok:
+      print(f'  FAILED ({proc.returncode}): {result.error[:500]}',
+            file=sys.stderr, flush=True)
+  return result
 
 
-def scalars(job_log_dir: str, program: str, tag: str) -> dict[int, float]:
-  """{step: value} of one summary, e.g. ('eval_test_test', 'Metrics/accuracy')."""
+def _accumulator(job_log_dir: str, program: str):
   from tensorboard.backend.event_processing import event_accumulator  # pylint: disable=g-import-not-at-top
   path = os.path.join(job_log_dir, 'summaries', program)
   if not os.path.isdir(path):
@@ -83,15 +128,38 @@ def scalars(job_log_dir: str, program: str, tag: str) -> dict[int, float]:
       path, size_guidance={event_accumulator.TENSORS: 0,
                            event_accumulator.SCALARS: 0})
   acc.Reload()
+  return acc
+
+
+def _tensor_series(acc, tag: str) -> dict[int, float]:
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  series = {}
+  for ev in acc.Tensors(tag):
+    value = tf.make_ndarray(ev.tensor_proto)
+    if value.shape == () and value.dtype.kind == 'f':
+      series[ev.step] = float(value)
+  return series
+
+
+def read_all(job_log_dir: str, program: str = 'train'
+             ) -> dict[str, dict[int, float]]:
+  """{tag: {step: value}} of every scalar summary of one program."""
+  acc = _accumulator(job_log_dir, program)
   tags = acc.Tags()
-  if tag in tags.get('tensors', []):
-    import tensorflow as tf  # pylint: disable=g-import-not-at-top
-    return {ev.step: float(tf.make_ndarray(ev.tensor_proto))
-            for ev in acc.Tensors(tag)}
-  if tag in tags.get('scalars', []):
-    return {ev.step: ev.value for ev in acc.Scalars(tag)}
-  raise ValueError(f'No summary {tag!r} in {path!r}; it has '
-                   f'{sorted(tags.get("tensors", []) + tags.get("scalars", []))}.')
+  out = {tag: _tensor_series(acc, tag) for tag in tags.get('tensors', [])}
+  for tag in tags.get('scalars', []):
+    out[tag] = {ev.step: ev.value for ev in acc.Scalars(tag)}
+  return {tag: series for tag, series in out.items() if series}
+
+
+def scalars(job_log_dir: str, program: str, tag: str) -> dict[int, float]:
+  """{step: value} of one summary, e.g. ('eval_test_test', 'Metrics/accuracy')."""
+  found = read_all(job_log_dir, program)
+  if tag not in found:
+    raise ValueError(
+        f'No summary {tag!r} in {os.path.join(job_log_dir, "summaries", program)!r};'
+        f' it has {sorted(found)}.')
+  return found[tag]
 
 
 def last_scalar(job_log_dir: str, program: str, tag: str) -> float:

@@ -18,9 +18,8 @@ import json
 import os
 import sys
 
+from fiddle_configs import pretrain
 from vit22b_pax.tools import runs
-
-_EXP = 'vit22b_pax.experiments.pretrain.ProceduralViT22BTiny'
 
 
 def parse_sizes(text: str) -> list[tuple[int, int]]:
@@ -85,11 +84,12 @@ def main(argv=None) -> int:
   rows = []
   for width, depth in sizes:
     job = os.path.join(args.out, f'w{width}_d{depth}')
-    result = runs.run_job(_EXP, job, dict(
-        MODEL_DIMS=width, NUM_LAYERS=depth, NUM_HEADS=width // 32,
-        HIDDEN_DIMS=4 * width, TRAIN_STEPS=args.steps))
+    result = runs.run_job(runs.recipe_call(
+        pretrain.pretrain, size='tiny', steps=args.steps,
+        model=dict(model_dims=width, num_layers=depth,
+                   num_heads=width // 32, hidden_dims=4 * width)), job)
     if not result.ok:
-      raise SystemExit(f'{job} failed:\n{result.log_tail}')
+      raise SystemExit(f'{job} failed:\n{result.output[-4000:]}')
     rows.append(dict(
         size=f'{width}x{depth}', params=num_params(width, depth),
         shape_bias=runs.last_scalar(job, 'eval_test_conflict',

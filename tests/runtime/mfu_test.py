@@ -31,7 +31,9 @@ from praxis import schedules
 from praxis import test_utils
 from praxis.layers import linears
 
-from vit22b_pax.perf import mfu_program
+from fiddle_configs import common
+from vit22b_pax.perf import flops
+from vit22b_pax.runtime import mfu
 
 NestedMap = py_utils.NestedMap
 BATCH = 8
@@ -100,7 +102,7 @@ class TinyMfuExperiment(base_experiment.BaseExperiment):
     return task_p
 
   def train_programs(self):
-    return [mfu_program.MfuTrainProgram(
+    return [mfu.MfuTrainProgram(
         flops_per_example=FLOPS_PER_EXAMPLE, peak_flops_per_chip=PEAK)]
 
 
@@ -127,7 +129,7 @@ class MfuProgramTest(test_utils.TestCase):
     with tempfile.TemporaryDirectory() as log_dir:
       proc = subprocess.run(
           [sys.executable, '-m', 'paxml.main',
-           '--exp=tests.perf.mfu_program_test.TinyMfuExperiment',
+           '--exp=tests.runtime.mfu_test.TinyMfuExperiment',
            f'--job_log_dir={log_dir}', '--mode=train'],
           cwd=root, env=env, capture_output=True, text=True, timeout=300,
           check=False)
@@ -148,9 +150,29 @@ class MfuProgramTest(test_utils.TestCase):
 
   def test_bad_arguments(self):
     with self.assertRaisesRegex(ValueError, 'flops_per_example'):
-      mfu_program.MfuTrainProgram(flops_per_example=0)
+      mfu.MfuTrainProgram(flops_per_example=0)
+    with self.assertRaisesRegex(ValueError, 'Cannot count the FLOPs'):
+      mfu.model_flops_per_example(_TinyModel(name='m'), 32)
+
+  def test_flops_derived_from_the_model(self):
+    encoder = common.encoder('Ti/8', 32, model_dims=64, num_layers=2,
+                             hidden_dims=256, num_heads=2)
+    model = pax_fiddle.build(common.classifier_model(encoder, 10, 'softmax'))
+    self.assertEqual(mfu.model_flops_per_example(model, 32),
+                     flops.encoder_flops(encoder, 32, 10).per_image)
+    # A wider encoder costs more: the count follows the config.
+    wide = common.encoder('Ti/8', 32, model_dims=128, num_layers=2,
+                          hidden_dims=256, num_heads=2)
+    model = pax_fiddle.build(common.classifier_model(wide, 10, 'softmax'))
+    self.assertGreater(mfu.model_flops_per_example(model, 32),
+                       flops.encoder_flops(encoder, 32, 10).per_image)
+
+    class _Counted:
+      def flops_per_example(self, image_size):
+        return 7.0 * image_size
+    self.assertEqual(mfu.model_flops_per_example(_Counted(), 3), 21.0)
     with self.assertRaisesRegex(ValueError, 'peak_flops_per_chip'):
-      mfu_program.MfuTrainProgram(1e9, peak_flops_per_chip=-1.0)
+      mfu.MfuTrainProgram(1e9, peak_flops_per_chip=-1.0)
 
 
 if __name__ == '__main__':

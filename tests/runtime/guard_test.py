@@ -13,8 +13,8 @@ from paxml import programs
 from praxis import test_utils
 
 from tests.experiments import pax_run
-from vit22b_pax.experiments import checkpoints as ckpt_lib
-from vit22b_pax.experiments import guard
+from vit22b_pax.runtime import checkpoints
+from vit22b_pax.runtime import guard
 
 
 class _FakeProgram:
@@ -116,7 +116,7 @@ class DivergingJobTest(test_utils.TestCase):
   def test_stops_and_keeps_last_good_checkpoint(self):
     job = tempfile.mkdtemp(prefix='guard_test_')
     proc = pax_run.run_pax(
-        ['--exp=vit22b_pax.experiments.ablations.DivergingSmoke',
+        ['--fdl=config:fiddle_configs.ablations.diverging()',
          f'--job_log_dir={job}'], module='vit22b_pax.main', check=False)
     self.assertNotEqual(proc.returncode, 0, proc.stdout[-3000:])
     self.assertIn('NonFiniteError', proc.stdout)
@@ -124,12 +124,12 @@ class DivergingJobTest(test_utils.TestCase):
                      r'learning/applied_grad_norm = inf')
     self.assertIn('last good checkpoint (step 3) is kept', proc.stdout)
     # Saved before the failure: 0 and 3; never the diverged state (6).
-    self.assertEqual(pax_run.checkpoint_steps(job), [0, 3])
-    ckpt_dir = ckpt_lib.checkpoint_dir(job)
-    names = ckpt_lib.stored_shapes(ckpt_dir, 3)
+    self.assertEqual(checkpoints.steps(job), [0, 3])
+    ckpt = checkpoints.resolve(job, 3)
+    names = checkpoints.variables(ckpt)
     self.assertGreater(len(names), 5)
     for name in names:
-      value = ckpt_lib.read_variable(job, name, step=3)
+      value = checkpoints.read_variable(ckpt, name)
       self.assertTrue(np.all(np.isfinite(value)), name)
     # Instrumentation at the summary interval (2): per-layer max logit and
     # entropy, gradient norm and update norm, flushed before the error.

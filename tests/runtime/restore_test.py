@@ -29,8 +29,11 @@ from praxis.layers import linears
 from praxis.layers import models
 
 from tests.eval import stimuli_test
+from vit22b_pax.runtime import experiment
 from vit22b_pax.eval import model_vs_human as mvh
-from vit22b_pax.eval import restore
+from vit22b_pax.data import inputs
+from vit22b_pax.runtime import checkpoints as ckpt_lib
+from vit22b_pax.runtime import restore
 from vit22b_pax.tools import run_stimuli
 
 NestedMap = py_utils.NestedMap
@@ -68,6 +71,11 @@ class TinyExperiment(base_experiment.BaseExperiment):
   def datasets(self):
     return []
 
+  def get_input_specs_provider_params(self):
+    return pax_fiddle.Config(inputs.ImageInputSpecsProvider,
+                             image_size=self.IMAGE_SIZE,
+                             num_classes=self.NUM_CLASSES, batch_size=1)
+
   def task(self):
     net = pax_fiddle.Config(FlattenLinear, input_dims=8 * 8 * 3, model_dims=8)
     model = pax_fiddle.Config(
@@ -99,10 +107,12 @@ def _save(exp, job_log_dir, step, seed, discard_opt_states=False):
   states, as paxml does, unless discard_opt_states); returns mdl_vars."""
   task_p = exp.task()
   jax_task = base_hyperparams.instantiate(task_p)
-  size = exp.IMAGE_SIZE
+  specs = base_hyperparams.instantiate(
+      exp.get_input_specs_provider_params()).get_input_specs()
   spec = NestedMap(
-      image=jax.ShapeDtypeStruct((1, size, size, 3), jnp.float32),
-      label_probs=jax.ShapeDtypeStruct((1, exp.NUM_CLASSES), jnp.float32))
+      image=jax.ShapeDtypeStruct((1,) + specs.image.shape[1:], jnp.float32),
+      label_probs=jax.ShapeDtypeStruct((1,) + specs.label_probs.shape[1:],
+                                       jnp.float32))
   with base_layer.JaxContext.new_context():
     state, _ = trainer_lib.initialize_model_state(
         jax_task, jax.random.PRNGKey(seed), spec,
@@ -151,8 +161,7 @@ class RestoreTest(test_utils.TestCase):
     job = tempfile.mkdtemp()
     model, vars3 = _save(exp_cls(), job, step=3, seed=1)
     _, vars7 = _save(exp_cls(), job, step=7, seed=2)
-    self.assertEqual(restore.checkpoint_steps(
-        os.path.join(job, 'checkpoints')), [3, 7])
+    self.assertEqual(ckpt_lib.steps(job), [3, 7])
     images = np.random.RandomState(0).uniform(
         -1, 1, (4, 8, 8, 3)).astype(np.float32)
     predict, info = restore.restore_predict_fn(exp_cls, job)
@@ -171,18 +180,15 @@ class RestoreTest(test_utils.TestCase):
 
   def test_lead_pretrain_experiment(self):
     """The project's CPU pretraining experiment (sigmoid head, Adafactor)."""
-    name = 'vit22b_pax.experiments.pretrain.ProceduralViT22BSmoke'
-    try:
-      exp = restore.get_experiment(name)
-      exp.task()
-    except Exception as e:  # pylint: disable=broad-except
-      self.skipTest(f'{name} not usable yet: {e}')
+    name = "fiddle_configs.pretrain.pretrain(size='smoke')"
+    exp = experiment.resolve(name)
     job = tempfile.mkdtemp()
     # Model variables only (fast); the optimizer-state case is covered above.
     model, mdl_vars = _save(exp, job, step=5, seed=1, discard_opt_states=True)
     predict, info = restore.restore_predict_fn(name, job)
     self.assertEqual((info['step'], info['sigmoid']), (5, True))
-    size = exp.IMAGE_SIZE
+    size = info['image_size']
+    self.assertEqual(size, 16)
     images = np.random.RandomState(1).uniform(
         -1, 1, (2, size, size, 3)).astype(np.float32)
     np.testing.assert_allclose(predict(images),
@@ -191,14 +197,14 @@ class RestoreTest(test_utils.TestCase):
 
   def test_errors_name_path(self):
     job = tempfile.mkdtemp()
-    with self.assertRaisesRegex(ValueError, 'no checkpoint found in .*'
+    with self.assertRaisesRegex(ValueError, 'No checkpoint found in .*'
                                 + os.path.basename(job)):
       restore.restore_predict_fn(TinyExperiment, job)
     _save(TinyExperiment(), job, step=2, seed=1)
     with self.assertRaisesRegex(ValueError, r'step 5 .*available steps: \[2\]'):
       restore.restore_predict_fn(TinyExperiment, job, step=5)
-    with self.assertRaisesRegex(ValueError, 'neither registered'):
-      restore.get_experiment('no_such_experiment_xyz')
+    with self.assertRaisesRegex(ValueError, 'not registered nor'):
+      restore.restore_predict_fn('tests.runtime.restore_test.NoSuchExp', job)
 
   def test_run_stimuli_cli(self):
     job = tempfile.mkdtemp()
@@ -209,7 +215,7 @@ class RestoreTest(test_utils.TestCase):
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
       rc = run_stimuli.main([
-          '--exp=tests.eval.restore_test.TinyExperiment',
+          '--exp=tests.runtime.restore_test.TinyExperiment',
           f'--job_log_dir={job}', '--stimuli', root, '--out', out,
           '--plot', out + '.png'])
     self.assertEqual(rc, 0)
@@ -220,7 +226,7 @@ class RestoreTest(test_utils.TestCase):
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
       rc = run_stimuli.main([
-          '--exp=tests.eval.restore_test.TinyExperiment',
+          '--exp=tests.runtime.restore_test.TinyExperiment',
           f'--job_log_dir={root}', '--stimuli', root, '--out', out])
     self.assertEqual(rc, 2)
     self.assertIn(os.path.join(root, 'checkpoints'), err.getvalue())

@@ -23,20 +23,14 @@ of the logits for a softmax head, sigmoid for a sigmoid (multi-label) head.
 
 from __future__ import annotations
 
-import importlib
 import math
-import os
-import re
 from typing import Any, Callable
 
 from absl import flags
 import jax
 import jax.numpy as jnp
 import numpy as np
-from etils import epath
-from paxml import base_experiment
-from paxml import checkpoints
-from paxml import experiment_registry
+from paxml import checkpoints as pax_checkpoints
 from paxml import tasks_lib
 from paxml import trainer_lib
 from praxis import base_hyperparams
@@ -44,62 +38,31 @@ from praxis import base_layer
 from praxis import py_utils
 from praxis.layers import embedding_softmax
 
+from vit22b_pax.runtime import checkpoints
+from vit22b_pax.runtime import experiment as experiment_lib
+
 NestedMap = py_utils.NestedMap
-_CKPT = re.compile(r'^checkpoint_(\d+)$')
 
 
-def get_experiment(experiment: Any) -> base_experiment.BaseExperiment:
-  """An experiment instance from an instance, a class or a name.
-
-  Args:
-    experiment: a BaseExperiment instance or subclass, or a name: a key of
-      paxml's experiment registry, or 'package.module.ClassName' (the module
-      is imported, which registers it).
-  """
-  if isinstance(experiment, base_experiment.BaseExperiment):
-    return experiment
-  if isinstance(experiment, type) and issubclass(
-      experiment, base_experiment.BaseExperiment):
-    return experiment()
-  if not isinstance(experiment, str):
-    raise ValueError(f'experiment must be a name, class or instance, got '
-                     f'{experiment!r}')
-  cls = experiment_registry.get(experiment)
-  if cls is None and '.' in experiment:
-    module_name, cls_name = experiment.rsplit('.', 1)
-    try:
-      module = importlib.import_module(module_name)
-    except ModuleNotFoundError as e:
-      raise ValueError(f'experiment {experiment!r}: cannot import module '
-                       f'{module_name!r}') from e
-    cls = experiment_registry.get(experiment) or getattr(module, cls_name,
-                                                         None)
-  if cls is None:
-    raise ValueError(f'experiment {experiment!r} is neither registered nor '
-                     "importable as 'package.module.ClassName'")
-  return cls()
-
-
-def checkpoint_steps(checkpoint_dir: str) -> list[int]:
-  """Steps of the `checkpoint_<step>` folders in checkpoint_dir, sorted."""
-  if not os.path.isdir(checkpoint_dir):
-    return []
-  return sorted(int(m.group(1)) for m in map(_CKPT.match,
-                                              os.listdir(checkpoint_dir)) if m)
-
-
-def checkpoint_type(task_p) -> checkpoints.CheckpointType:
+def checkpoint_type(task_p) -> pax_checkpoints.CheckpointType:
   """GDA for pjit models (with a mesh), else FLAX (or GDA when pmap uses
   tensorstore), as `checkpoint_types.retrieve_checkpoint_type` without
   persistence; works before absl flags are parsed (library/test use)."""
   if task_p.model.mesh_shape is not None:
-    return checkpoints.CheckpointType.GDA
+    return pax_checkpoints.CheckpointType.GDA
   try:
     tensorstore = py_utils.pmap_use_tensorstore()
   except flags.UnparsedFlagAccessError:
     tensorstore = False
-  return (checkpoints.CheckpointType.GDA if tensorstore
-          else checkpoints.CheckpointType.FLAX)
+  return (pax_checkpoints.CheckpointType.GDA if tensorstore
+          else pax_checkpoints.CheckpointType.FLAX)
+
+
+def _image_size(exp) -> int:
+  """The resolution the experiment's input specs declare."""
+  specs = base_hyperparams.instantiate(
+      exp.get_input_specs_provider_params()).get_input_specs()
+  return int(specs['image'].shape[1])
 
 
 def _model_facts(task_p) -> tuple[int, bool]:
@@ -121,11 +84,12 @@ def restore_predict_fn(
   """Restores a checkpoint and returns (predict_fn, info).
 
   Args:
-    experiment: experiment instance, class or name (see `get_experiment`).
+    experiment: experiment instance, class, registered name or recipe call
+      (see `runtime.experiment.resolve`).
     job_log_dir: the training job's log dir (checkpoints in
       `<job_log_dir>/checkpoints`).
     step: checkpoint step; None = the latest.
-    image_size: input side length; default the experiment's `IMAGE_SIZE`.
+    image_size: input side length; default the experiment's input specs'.
 
   Returns:
     predict_fn(images [B, H, W, 3] float32 in [-1, 1]) -> probs [B, K]
@@ -135,21 +99,10 @@ def restore_predict_fn(
   Raises:
     ValueError: no checkpoint (naming the directory), or the step is missing.
   """
-  exp = get_experiment(experiment)
-  ckpt_dir = os.path.join(os.fspath(job_log_dir), 'checkpoints')
-  steps = checkpoint_steps(ckpt_dir)
-  if not steps:
-    raise ValueError(f'no checkpoint found in {ckpt_dir!r} (expected '
-                     'checkpoint_<step> folders written by paxml)')
-  if step is None:
-    step = steps[-1]
-  elif step not in steps:
-    raise ValueError(f'no checkpoint for step {step} in {ckpt_dir!r}; '
-                     f'available steps: {steps}')
-  image_size = image_size or getattr(exp, 'IMAGE_SIZE', None)
-  if not image_size:
-    raise ValueError('image_size not given and the experiment has no '
-                     'IMAGE_SIZE')
+  exp = experiment_lib.resolve(experiment)
+  ckpt = checkpoints.resolve(job_log_dir, step)
+  step, ckpt_dir = ckpt.step, checkpoints.checkpoint_dir(job_log_dir)
+  image_size = image_size or _image_size(exp)
   task_p = exp.task()
   num_classes, sigmoid = _model_facts(task_p)
   jax_task = base_hyperparams.instantiate(task_p)
@@ -160,7 +113,7 @@ def restore_predict_fn(
       label_probs=jax.ShapeDtypeStruct((1, num_classes), jnp.float32))
   ckpt_type = checkpoint_type(task_p)
   with base_layer.JaxContext.new_context():
-    if ckpt_type == checkpoints.CheckpointType.GDA:
+    if ckpt_type == pax_checkpoints.CheckpointType.GDA:
       meta = trainer_lib.create_train_state_metadata(
           jax_task, spec, discard_opt_states=not use_ema, do_eval=True)
       mesh_shape = model.hparams.mesh_shape
@@ -168,8 +121,8 @@ def restore_predict_fn(
       mesh = jax.sharding.Mesh(
           np.array(jax.devices()[:n]).reshape(mesh_shape),
           model.hparams.mesh_axis_names)
-      state = checkpoints.restore_checkpoint(
-          meta.padded_global_shapes, epath.Path(ckpt_dir), global_mesh=mesh,
+      state = pax_checkpoints.restore_checkpoint(
+          meta.padded_global_shapes, ckpt_dir, global_mesh=mesh,
           checkpoint_type=ckpt_type, state_specs=meta.partition_specs,
           step=step,
           state_unpadded_shape_dtype_struct=meta.unpadded_global_shapes)
@@ -178,8 +131,8 @@ def restore_predict_fn(
       # trims the optimizer states afterwards).
       meta = trainer_lib.create_train_state_metadata(
           jax_task, spec, discard_opt_states=False, do_eval=True)
-      state = checkpoints.restore_checkpoint(
-          meta.unpadded_global_shapes, epath.Path(ckpt_dir),
+      state = pax_checkpoints.restore_checkpoint(
+          meta.unpadded_global_shapes, ckpt_dir,
           checkpoint_type=ckpt_type, step=step,
           state_unpadded_shape_dtype_struct=meta.unpadded_global_shapes)
   state = tasks_lib.extract_ema(state) if use_ema else state.to_eval_state()
@@ -204,6 +157,6 @@ def restore_predict_fn(
     return np.asarray(_probs(mdl_vars, images))
 
   info = {'step': step, 'num_classes': num_classes, 'image_size': image_size,
-          'checkpoint_dir': ckpt_dir, 'sigmoid': sigmoid,
+          'checkpoint_dir': str(ckpt_dir), 'sigmoid': sigmoid,
           'checkpoint_type': str(ckpt_type)}
   return predict_fn, info

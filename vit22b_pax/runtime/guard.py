@@ -32,8 +32,7 @@ previous one stays the latest valid checkpoint.
 
 Use it as a mixin in front of any `paxml.programs.BaseTrainProgram`:
 
-  class GuardedMfuTrainProgram(guard.NonFiniteGuard,
-                               mfu_program.MfuTrainProgram):
+  class GuardedMfuTrainProgram(guard.NonFiniteGuard, mfu.MfuTrainProgram):
     pass
 
   def train_programs(self):
@@ -42,7 +41,6 @@ Use it as a mixin in front of any `paxml.programs.BaseTrainProgram`:
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any, Iterator, Sequence
 
@@ -52,7 +50,7 @@ from jax import numpy as jnp
 import numpy as np
 from paxml import programs
 
-from vit22b_pax.experiments import checkpoints as ckpt_lib
+from vit22b_pax.runtime import checkpoints
 
 # Learner summaries checked every step when present (in the step output
 # praxis appends the summary type, e.g. '..._aggregate_scalar').
@@ -122,13 +120,13 @@ class NonFiniteGuard:
                          f'summary names, got {name!r}.')
     self.guarded_summaries = tuple(guarded_summaries)
     self.check_state_before_save = bool(check_state_before_save)
-    self._guard_ckpt_dir = None
+    self._guard_job_dir = None
 
   def setup(self, task, train_input, partitioner, job_log_dir, *args,
             **kwargs):
     super().setup(task, train_input, partitioner, job_log_dir, *args,
                   **kwargs)
-    self._guard_ckpt_dir = ckpt_lib.checkpoint_dir(os.fspath(job_log_dir))
+    self._guard_job_dir = job_log_dir
 
   def train_step(self, step, state, prng_key, inputs, static_args):
     new_step, new_state, out = super().train_step(step, state, prng_key,
@@ -173,8 +171,8 @@ class NonFiniteGuard:
                    _first_bad(jax.device_get(leaf)))
 
   def _fail(self, step: int, quantity: str, value: float) -> None:
-    steps = (ckpt_lib.available_steps(self._guard_ckpt_dir)
-             if self._guard_ckpt_dir else [])
+    steps = (checkpoints.steps(self._guard_job_dir)
+             if self._guard_job_dir else [])
     error = NonFiniteError(step, quantity, value,
                            steps[-1] if steps else None)
     logging.error('%s', error)

@@ -1,6 +1,6 @@
 # Copyright 2026 The vit22b_pax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""A paxml train program that also reports model TFLOP/s and MFU.
+"""Model TFLOP/s and MFU summaries for a paxml train program.
 
 paxml's `BaseTrainProgram` measures steps/sec every
 `compute_steps_per_sec_interval_steps` and writes it ('Steps/sec') with the
@@ -10,19 +10,18 @@ same measurement into
   model_tflops_per_sec = steps/sec * global batch * flops_per_example / 1e12
   mfu = model FLOP/s / (peak FLOP/s per chip * jax.device_count())
 
-and writes both as scalar summaries (averaged over the interval, like
-'Steps/sec') next to the others in `<job_log_dir>/summaries/train`, and logs
-them. Use it from an experiment:
+and writes both as scalar summaries next to the others in
+`<job_log_dir>/summaries/train`.
 
-  from vit22b_pax.perf import flops, mfu_program
-
-  def train_programs(self):
-    count = flops.vit_flops('22B/14', 224, num_classes=1000)
-    return [mfu_program.MfuTrainProgram(
-        flops_per_example=count.per_image, peak_flops_per_chip=None)]
+`flops_per_example` is derived from the model the task actually builds
+(`model_flops_per_example`), once, at setup: a `--fdl=set:` override of the
+model or the image size is always counted correctly. Counts follow the
+paper (`vit22b_pax.perf.flops`).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from absl import logging
 import jax
@@ -30,36 +29,72 @@ from paxml import programs
 from paxml import summary_utils
 from praxis import base_layer
 
+from vit22b_pax.perf import flops
 from vit22b_pax.perf import peaks
 
 SummaryType = base_layer.SummaryType
+
+
+def model_flops_per_example(model: Any, image_size: int) -> float:
+  """Training FLOPs of one example of an instantiated model (paper's count).
+
+  A model class may define `flops_per_example(image_size)` (distillation,
+  LiT, dense and video models do); a praxis `ClassificationModel` over a
+  ViT-22B encoder (`network_tpl`, `softmax_tpl`) is counted from its
+  encoder config and head.
+
+  Raises:
+    ValueError: the model is of neither kind.
+  """
+  if hasattr(model, 'flops_per_example'):
+    return float(model.flops_per_example(image_size))
+  network_p = getattr(model, 'network_tpl', None)
+  softmax_p = getattr(model, 'softmax_tpl', None)
+  if network_p is None or softmax_p is None:
+    raise ValueError(
+        f'Cannot count the FLOPs of {type(model).__name__}: define '
+        'flops_per_example(image_size) on it, or use a ClassificationModel '
+        'with a ViT22BEncoder network_tpl.')
+  return flops.encoder_flops(network_p, image_size,
+                             softmax_p.num_classes).per_image
 
 
 class MfuTrainProgram(programs.SingleTaskTrainProgram):
   """`SingleTaskTrainProgram` + 'model_tflops_per_sec' and 'mfu' summaries.
 
   Attributes (constructor arguments):
-    flops_per_example: model training FLOPs of one example (forward +
-      backward, e.g. `flops.vit_flops(...).per_image`).
+    flops_per_example: model training FLOPs of one example; None (default) =
+      derived from the task's model and the train input's `image_size`.
     peak_flops_per_chip: peak FLOP/s of one chip; None = from the backend
       (`peaks.peak_flops_per_chip`: the bf16 table for TPUs/GPUs, a measured
       float32 matmul peak on CPU).
   """
 
-  def __init__(self, flops_per_example: float,
+  def __init__(self, flops_per_example: float | None = None,
                peak_flops_per_chip: float | None = None):
     super().__init__()
-    if not flops_per_example > 0:
+    if flops_per_example is not None and not flops_per_example > 0:
       raise ValueError(
-          f'flops_per_example must be > 0, got {flops_per_example!r}.')
+          f'flops_per_example must be > 0 or None, got {flops_per_example!r}.')
     if peak_flops_per_chip is not None and not peak_flops_per_chip > 0:
       raise ValueError(
           f'peak_flops_per_chip must be > 0 or None, got '
           f'{peak_flops_per_chip!r}.')
-    self.flops_per_example = float(flops_per_example)
+    self.flops_per_example = flops_per_example
     self.peak_flops_per_chip = peak_flops_per_chip
     self._peak = None
     self._pending_rates = []
+    self.last_mfu: tuple[float, float] | None = None  # (TFLOP/s, MFU).
+
+  def setup(self, task, train_input, *args, **kwargs):
+    super().setup(task, train_input, *args, **kwargs)
+    if self.flops_per_example is None:
+      image_size = getattr(train_input, 'image_size', None)
+      if not image_size:
+        raise ValueError(
+            f'Cannot count FLOPs: the train input {type(train_input).__name__}'
+            ' has no image_size; pass flops_per_example to the train program.')
+      self.flops_per_example = model_flops_per_example(task.model, image_size)
 
   @property
   def peak_flops(self) -> float:
@@ -95,6 +130,7 @@ class MfuTrainProgram(programs.SingleTaskTrainProgram):
     if rates:
       rate = sum(rates) / len(rates)
       mfu = rate / self.peak_flops
+      self.last_mfu = (rate / 1e12, mfu)
       logging.info('step %d: model_tflops_per_sec %.4f mfu %.4f', new_step,
                    rate / 1e12, mfu)
       with self.summary_writer.as_default():
