@@ -65,8 +65,18 @@ class IndexedDenseInput(inputs.IndexedImageInput):
   def hw(self) -> tuple[int, int]:
     return (self.image_size, self.image_width or self.image_size)
 
-  def _augment_and_pack(self, batch: NestedMap, weights: np.ndarray,
-                        step: int) -> NestedMap:
+  def get_next(self) -> NestedMap:
+    idx, weights = self._indices(self._step)
+    batch = self._load(idx)
+    if 'valid' in batch:
+      weights = weights * batch.pop('valid').astype(np.float32)
+    batch = self._pack_dense(batch, weights, self._step)
+    self._step += 1
+    return batch
+
+  def _pack_dense(self, batch: NestedMap, weights: np.ndarray,
+                  step: int) -> NestedMap:
+    """Flips (is_training) and converts to the documented keys."""
     out = NestedMap(image=np.asarray(batch.image, np.float32) * 2.0 - 1.0)
     if 'label' in batch:
       out.label = np.asarray(batch.label, np.int32)

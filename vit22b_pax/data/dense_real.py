@@ -402,7 +402,7 @@ class DenseTfdsInput(dense_inputs.IndexedDenseInput):
     weights[:len(examples)] = 1.0
     while len(examples) < self.batch_size:  # Pad the last eval batch.
       examples.append({k: np.zeros_like(v) for k, v in examples[0].items()})
-    batch = self._augment_and_pack(_stack(examples), weights, self._step)
+    batch = self._pack_dense(_stack(examples), weights, self._step)
     self._step += 1
     return batch
 

@@ -112,6 +112,12 @@ class DenseDecoder(base_layer.BaseLayer):
     return base_layer.maybe_shard(x, self.activation_split_dims_mapping.bhwc,
                                   self.mesh_axis_names)
 
+  def forward_flops(self, grid_hw: Sequence[int],
+                    image_hw: Sequence[int]) -> float:
+    """Forward FLOPs of one image (2 per multiply-add of the matmuls and
+    convolutions; norms, activations and resizes not counted)."""
+    raise NotImplementedError
+
 
 class LinearDecoder(DenseDecoder):
   """LayerNorm + one linear map per patch token, bilinear to pixels.
@@ -139,6 +145,10 @@ class LinearDecoder(DenseDecoder):
     if self.use_norm:
       x = self.norm(x)
     return self._shard(resize_bilinear(self.head(x), image_hw))
+
+  def forward_flops(self, grid_hw, image_hw) -> float:
+    del image_hw
+    return 2.0 * grid_hw[0] * grid_hw[1] * self.input_dims * self.num_outputs
 
 
 class ProgressiveDecoder(DenseDecoder):
@@ -179,6 +189,15 @@ class ProgressiveDecoder(DenseDecoder):
       x = x + resize_bilinear(proj(i), (2 * h, 2 * w))
       x = self._shard(jax.nn.relu(self.convs[i](x)))
     return self._shard(resize_bilinear(self.head(x), image_hw))
+
+  def forward_flops(self, grid_hw, image_hw) -> float:
+    del image_hw
+    d, c, n = self.input_dims, self.hidden_dims, self.num_features
+    grid = grid_hw[0] * grid_hw[1]
+    flops = 2.0 * n * grid * d * c  # Projections at the patch grid.
+    pixels = [grid * 4 ** i for i in range(n)]  # Stage resolutions.
+    flops += sum(2.0 * 9 * c * c * p for p in pixels)
+    return flops + 2.0 * pixels[-1] * c * self.num_outputs
 
 
 def depth_to_space(x: JTensor, scale: int) -> JTensor:

@@ -120,6 +120,28 @@ class DPTDecoder(decoders.DenseDecoder):
     self.create_child('head_out', decoders.linear(
         self.head_dims, self.num_outputs, bias_init=self.output_bias_init))
 
+  def forward_flops(self, grid_hw, image_hw) -> float:
+    """Forward FLOPs of one image (matmuls and convolutions only)."""
+    d, f, hd = self.input_dims, self.fusion_dims, self.head_dims
+    g = grid_hw[0] * grid_hw[1]
+    px = [g * s * s for s in SCALES]  # Pixels of the 4 levels.
+    flops = 0.0
+    for c, s, p in zip(self.reassemble_dims, SCALES, px):
+      flops += 2.0 * g * d * c  # 1x1 projection at the patch grid.
+      if s > 1:
+        flops += 2.0 * g * c * s * s * c  # Transposed conv (kernel=stride).
+      elif s < 1:
+        flops += 2.0 * 9 * c * c * p  # Stride-2 conv.
+      flops += 2.0 * 9 * c * f * p  # layer_rn.
+    rcu = lambda p: 2 * 2.0 * 9 * f * f * p
+    out_px = [4 * px[0]] + px[:3]  # Each fusion block's output size.
+    for i in range(4):
+      flops += rcu(px[i]) * (2 if i < 3 else 1) + 2.0 * f * f * out_px[i]
+    image = image_hw[0] * image_hw[1]
+    flops += 2.0 * 9 * f * (f // 2) * out_px[0]
+    flops += 2.0 * 9 * (f // 2) * hd * image
+    return flops + 2.0 * hd * self.num_outputs * image
+
   def reassemble(self, features: Sequence[JTensor]) -> list[JTensor]:
     """4 x [B, h, w, D] -> [B, s_i h, s_i w, F] for s = (4, 2, 1, 1/2)."""
     levels = []

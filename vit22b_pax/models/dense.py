@@ -37,6 +37,7 @@ from typing import Any
 import jax
 from jax import numpy as jnp
 from paxml import base_metrics
+from praxis import base_hyperparams
 from praxis import base_layer
 from praxis import base_model
 from praxis import pax_fiddle
@@ -44,6 +45,7 @@ from praxis import py_utils
 from praxis import pytypes
 
 from vit22b_pax.eval import dense_metrics
+from vit22b_pax.perf import flops
 
 NestedMap = py_utils.NestedMap
 JTensor = pytypes.JTensor
@@ -101,11 +103,27 @@ class DenseModel(base_model.BaseModel):
       raise ValueError('DenseModel needs network_tpl with feature_layers, '
                        'e.g. encoder.evenly_spaced_layers(num_layers).')
     self.create_child('network', self.network_tpl)
+    self.create_child('decoder', self._decoder_config())
+
+  def _decoder_config(self) -> LayerTpl:
     dec = self.decoder_tpl.clone()
     dec.input_dims = self.network_tpl.model_dims
     dec.num_outputs = (self.num_classes if self.task == 'segmentation'
                        else 1)
-    self.create_child('decoder', dec)
+    return dec
+
+  def flops_per_example(self, image_size: int) -> float:
+    """Training FLOPs of one image: the encoder by the paper's count (its
+    forward third only when frozen) plus 3x the decoder's forward."""
+    enc = flops.encoder_flops(self.network_tpl, image_size)
+    encoder = enc.per_image if not self.freeze_encoder else (
+        enc.forward_per_image)
+    grid = (image_size // self.network_tpl.patch_size,) * 2
+    decoder_p = self._decoder_config()
+    decoder_p.parent = None  # A detached instance, only for its fields.
+    decoder = base_hyperparams.instantiate(decoder_p)
+    return encoder + 3.0 * decoder.forward_flops(grid,
+                                                 (image_size, image_size))
 
   def compute_predictions(self, input_batch: NestedMap) -> NestedMap:
     """Per-pixel outputs: logits [B, H, W, K] or depth [B, H, W]."""
