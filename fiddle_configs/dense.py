@@ -84,7 +84,7 @@ SCALES = {
     # named 'head' get the body's weight decay.
     'tiny': DenseScale(common.Run(64, 600, 1e-2, 50, 150, 1000, 1e-4, 1e-4,
                                   100, 300, 300),
-                       32, 32, ((16, 32, 64, 64), 32, 16), 512),
+                       32, 32, ((8, 16, 32, 32), 16, 8), 512),
     'b16': DenseScale(common.Run(256, 10_000, 1e-3, 500, 1000, 1000, 1e-4,
                                  1e-4, 100, 1000, 1000),
                       224, 128, ((96, 192, 384, 768), 256, 32), 10_000),
@@ -236,8 +236,9 @@ def dense(
     data: 'procedural' (scenes with class and depth maps, no files),
       'folder' (image + map folders, see `layout`) or 'tfds' (a prepared
       scene_parse150 / nyu_depth_v2).
-    decoder: 'linear', 'progressive' (segmentation) or 'dpt' (depth);
-      default linear for segmentation, dpt for depth.
+    decoder: 'linear', 'progressive' or 'dpt'; default linear for
+      segmentation, dpt for depth (linear when the encoder has fewer than
+      the 4 blocks DPT reads, as size='smoke').
     backbone: 'pretrained' (frozen source weights), 'random' (frozen random
       encoder, no source run) or 'trained' (source weights, trained too).
     pretrain_dir: the source run's job_log_dir (pretrained / trained).
@@ -278,7 +279,6 @@ def dense(
   if backbone == 'random' and pretrain_dir:
     raise ValueError("backbone='random' trains on a randomly initialised "
                      f'encoder; drop pretrain_dir={pretrain_dir!r}.')
-  decoder = decoder or ('linear' if task == 'segmentation' else 'dpt')
   scale = dense_scale(size)
   run = scale.run
   steps = steps or run.steps
@@ -290,6 +290,8 @@ def dense(
   layers = tuple(feature_layers or encoder_lib.evenly_spaced_layers(
       encoder.num_layers, min(4, encoder.num_layers)))
   encoder.feature_layers = layers
+  decoder = decoder or ('dpt' if task == 'depth' and len(layers) == 4
+                        else 'linear')
   patch = encoder.patch_size
   hw = _resolution(task, data, scale, image_size, image_width, patch)
   num_classes = num_classes or _num_classes(task, data, class_list,

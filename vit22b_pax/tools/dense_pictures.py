@@ -3,11 +3,13 @@
 r"""Input / ground truth / prediction grid of a dense checkpoint, as PNG.
 
   python -m vit22b_pax.tools.dense_pictures \
-      --exp=vit22b_pax.experiments.dense.ProceduralSegLinearTiny \
+      --exp="fiddle_configs.dense.segmentation(size='tiny',pretrain_dir='runs/pretrain')" \
       --job_log_dir=runs/seg --out=docs/dense_seg.png --num_images=4
 
-Restores the latest (or `--step`) checkpoint of the experiment's model the
-way paxml's evaluation does (`vit22b_pax.eval.restore`), runs it on the
+`--exp` is the recipe call (or registered experiment) the job ran, `--set`
+takes the job's `--fdl=set:` overrides. Restores the latest (or `--step`)
+checkpoint of the experiment's model the way paxml's evaluation does
+(`vit22b_pax.runtime.restore`), runs it on the
 first `--num_images` images of the experiment's first eval data set and
 draws one row per image: the input, the ground truth and the prediction.
 Segmentation maps use one fixed colour per class (ignored pixels black, a
@@ -18,7 +20,6 @@ accuracy / mIoU or AbsRel / delta1.
 
 from __future__ import annotations
 
-import ast
 import math
 import os
 from typing import Any, Sequence
@@ -27,16 +28,16 @@ from absl import app
 from absl import flags
 import jax
 import numpy as np
-from etils import epath
 from paxml import checkpoints
 from paxml import trainer_lib
 from praxis import base_hyperparams
 from praxis import base_layer
 from praxis import py_utils
 
-from fiddle_configs import common
 from vit22b_pax.eval import dense_metrics
-from vit22b_pax.eval import restore
+from vit22b_pax.runtime import checkpoints as checkpoints_lib
+from vit22b_pax.runtime import experiment as experiment_lib
+from vit22b_pax.runtime import restore
 
 NestedMap = py_utils.NestedMap
 
@@ -73,15 +74,8 @@ def depth_heat(depth: np.ndarray, valid: np.ndarray | None, lo: float,
 def restore_variables(exp, job_log_dir: str, input_specs: NestedMap,
                       step: int | None = None) -> tuple[Any, Any, int]:
   """(model, eval variables, step) of an experiment's checkpoint."""
-  ckpt_dir = os.path.join(os.fspath(job_log_dir), 'checkpoints')
-  steps = restore.checkpoint_steps(ckpt_dir)
-  if not steps:
-    raise ValueError(f'No checkpoint found in {ckpt_dir!r} (expected '
-                     'checkpoint_<step> folders written by paxml).')
-  step = steps[-1] if step is None else step
-  if step not in steps:
-    raise ValueError(f'No checkpoint for step {step} in {ckpt_dir!r}; '
-                     f'available steps: {steps}.')
+  step = checkpoints_lib.resolve(job_log_dir, step).step
+  ckpt_dir = checkpoints_lib.checkpoint_dir(job_log_dir)
   task_p = exp.task()
   jax_task = base_hyperparams.instantiate(task_p)
   ckpt_type = restore.checkpoint_type(task_p)
@@ -100,18 +94,28 @@ def restore_variables(exp, job_log_dir: str, input_specs: NestedMap,
                     state_specs=meta.partition_specs)
       shapes = meta.padded_global_shapes
     state = checkpoints.restore_checkpoint(
-        shapes, epath.Path(ckpt_dir), checkpoint_type=ckpt_type, step=step,
+        shapes, ckpt_dir, checkpoint_type=ckpt_type, step=step,
         state_unpadded_shape_dtype_struct=meta.unpadded_global_shapes,
         **kwargs)
   return jax_task.model, state.to_eval_state().mdl_vars, step
 
 
-def eval_batch(exp, num_images: int) -> NestedMap:
-  """The first `num_images` examples of the experiment's first eval set."""
-  evals = [d for d in exp.datasets() if not d.is_training]
+def eval_input(exp) -> Any:
+  """The config of the experiment's first eval input (a dense recipe's eval
+  programs hold it; otherwise its first eval data set)."""
+  for program in exp.eval_programs():
+    input_p = getattr(program, 'input_p', None)
+    if input_p is not None:
+      return input_p
+  evals = list(exp.eval_datasets())
   if not evals:
     raise ValueError('The experiment has no eval data set.')
-  inp_p = evals[0].clone()
+  return evals[0]
+
+
+def eval_batch(input_p, num_images: int) -> NestedMap:
+  """The first `num_images` examples of an eval input."""
+  inp_p = input_p.clone()
   inp_p.batch_size = num_images
   batch = base_hyperparams.instantiate(inp_p).get_next()
   return jax.tree_util.tree_map(np.asarray, batch)
@@ -208,49 +212,48 @@ def parse_constants(items: Sequence[str]) -> dict[str, Any]:
 
 def dense_pictures(experiment: Any, job_log_dir: str, out: str,
                    num_images: int = 4, step: int | None = None,
-                   constants: dict[str, Any] | None = None) -> dict:
+                   overrides: Sequence[str] = ()) -> dict:
   """Restores, predicts and draws; returns {'step', 'out', 'task'}.
 
   Args:
-    experiment: experiment class, instance or name.
+    experiment: recipe call, registered name, class or instance
+      (`runtime.experiment.resolve`).
     job_log_dir: the dense training job's log dir.
     out: PNG path.
     num_images: rows.
     step: checkpoint step (None = latest).
-    constants: UPPER_CASE constants the job was run with (e.g. BACKBONE).
+    overrides: the job's 'path=value' overrides (as --fdl=set:).
   """
   if num_images <= 0:
     raise ValueError(f'num_images={num_images} must be positive.')
-  exp = restore.get_experiment(experiment)
-  if constants:
-    exp = common.with_constants(type(exp), **constants)()
+  exp = experiment_lib.resolve(experiment, overrides)
   model_p = exp.task().model
   task = getattr(model_p, 'task', None)
   if task not in ('segmentation', 'depth'):
     raise ValueError('The experiment model is not a DenseModel (no '
                      "task 'segmentation' / 'depth').")
-  batch = eval_batch(exp, num_images)
+  input_p = eval_input(exp)
+  batch = eval_batch(input_p, num_images)
   specs = jax.tree_util.tree_map(
       lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), batch)
   model, variables, step = restore_variables(exp, job_log_dir, specs, step)
   pred = predict(model, variables, batch)
-  evals = [d for d in exp.datasets() if not d.is_training]
-  inp = base_hyperparams.instantiate(evals[0])
-  names = tuple(getattr(inp, 'class_names', ()) or ())
+  names = tuple(getattr(base_hyperparams.instantiate(input_p), 'class_names',
+                        ()) or ())
   draw_grid(task, batch, pred, out, names if task == 'segmentation' else (),
-            title=f'{type(exp).__name__} step {step}')
+            title=f'{exp.task().name} step {step}')
   return dict(step=step, out=out, task=task)
 
 
-_EXP = flags.DEFINE_string('exp', None, 'Experiment (registry name or '
-                           'package.module.Class).')
+_EXP = flags.DEFINE_string('exp', None, 'Recipe call the job ran (e.g. '
+                           "fiddle_configs.dense.depth(size='tiny')) or a "
+                           'registered experiment.')
 _JOB = flags.DEFINE_string('job_log_dir', None, 'Its job_log_dir.')
 _OUT = flags.DEFINE_string('out', None, 'Output PNG path.')
 _NUM = flags.DEFINE_integer('num_images', 4, 'Rows (eval images).')
 _STEP = flags.DEFINE_integer('step', None, 'Checkpoint step (latest).')
 _SET = flags.DEFINE_multi_string(
-    'set', [], 'UPPER_CASE=literal constants the job ran with, e.g. '
-    'BACKBONE=\'"random"\'.')
+    'set', [], "The job's --fdl=set: overrides, path=value.")
 
 
 def main(argv):
@@ -259,7 +262,7 @@ def main(argv):
     if not flag.value:
       raise app.UsageError(f'--{flag.name} is required.')
   info = dense_pictures(_EXP.value, _JOB.value, _OUT.value, _NUM.value,
-                        _STEP.value, parse_constants(_SET.value))
+                        _STEP.value, _SET.value)
   print(f'Wrote {info["out"]} ({info["task"]}, checkpoint step '
         f'{info["step"]}).')
 
