@@ -114,6 +114,17 @@ class SegmentationFolderTest(test_utils.TestCase):
     np.testing.assert_array_equal(batches[0].label[0, 0],
                                   [0, 1, IGN, 2, 2, 0])
 
+  def test_resumes_from_state(self):
+    inp = self._input(is_training=True, flip=True)
+    inp.get_next()
+    state = inp.get_state()
+    want = inp.get_next()
+    other = self._input(is_training=True, flip=True)
+    other.set_state(state)
+    got = other.get_next()
+    for k in want:
+      np.testing.assert_array_equal(want[k], got[k])
+
   def test_size_mismatch(self):
     _save_png(os.path.join(self.masks, 'ade_1.png'),
               np.zeros((8, 10), np.uint8))
@@ -253,6 +264,29 @@ class DenseTfdsTest(test_utils.TestCase):
     ann = examples[2]['annotation'][..., 0].astype(np.int32)
     np.testing.assert_array_equal(batches[1].label[0],
                                   np.where(ann == 0, IGN, ann - 1))
+
+  def test_training_resumes_from_state(self):
+    rng = np.random.default_rng(1)
+    examples = [{'image': rng.integers(0, 255, (6, 6, 3), dtype=np.uint8),
+                 'annotation': np.full((6, 6, 3), i % 5, np.uint8)}
+                for i in range(7)]
+    cfg = pax_fiddle.Config(
+        dense_real.DenseTfdsInput, name='train', dataset_name='scene_parse150',
+        split='train', num_classes=150, reduce_zero_label=True, batch_size=2,
+        image_size=6, is_training=True, shuffle_buffer=4, seed=3)
+    with self._mock(examples):
+      inp = instantiate(cfg)
+      inp.get_next()
+      state = inp.get_state()
+      want = [inp.get_next() for _ in range(4)]
+      other = instantiate(cfg)
+      other.set_state(state)
+      got = [other.get_next() for _ in range(4)]
+    for a, b in zip(want, got):
+      np.testing.assert_array_equal(a.image, b.image)
+      np.testing.assert_array_equal(a.label, b.label)
+    with self.assertRaisesRegex(ValueError, 'is not a DenseTfdsInput state'):
+      other.set_state(b'nonsense')
 
   def test_scene_parse150_value_outside(self):
     ex = {'image': np.zeros((4, 4, 3), np.uint8),

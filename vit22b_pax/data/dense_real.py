@@ -38,7 +38,9 @@ depth 0 and depth_valid 0, so they count in no loss and no metric.
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
+import struct
 from typing import Any, Sequence
 
 import numpy as np
@@ -50,6 +52,7 @@ from vit22b_pax.data import dense_inputs
 NestedMap = py_utils.NestedMap
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png')
 IGNORE = dense_inputs.IGNORE_LABEL
+_TFDS_STATE = b'vit22b_pax.DenseTfdsInput.v1\0'
 
 
 def read_class_list(path: str) -> tuple[str, ...]:
@@ -296,7 +299,9 @@ class DenseTfdsInput(dense_inputs.IndexedDenseInput):
 
   Hosts read `tfds.even_splits(split, num_infeed_hosts, drop_remainder=True)`;
   `num_examples` > 0 caps the examples per host. The last eval batch is
-  padded (eval_sample_weights 0); input state is not checkpointed.
+  padded (eval_sample_weights 0). Resume: the state is tf.data's iterator
+  checkpoint (the shuffle buffer holds encoded records: about
+  shuffle_buffer x mean record size per host).
 
   Attributes:
     dataset_name: e.g. 'scene_parse150', 'nyu_depth_v2'.
@@ -335,29 +340,41 @@ class DenseTfdsInput(dense_inputs.IndexedDenseInput):
                        "'depth'.")
     if self.depth_scale <= 0:
       raise ValueError(f'depth_scale={self.depth_scale} must be positive.')
-    self._iter = iter(self._make_dataset())
+    self._iter = self._make_dataset()
 
   def _make_dataset(self):
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
     import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
     host_split = tfds.even_splits(self.split, n=self.num_infeed_hosts,
                                   drop_remainder=True)[self.infeed_host_index]
+    keys = [self.image_key, self.label_key if self.task == 'segmentation'
+            else self.depth_key]
     try:
-      ds = tfds.load(self.dataset_name, split=host_split,
-                     data_dir=self.data_dir, download=False,
-                     shuffle_files=self.is_training,
-                     read_config=tfds.ReadConfig(shuffle_seed=self.seed))
+      builder = tfds.builder(self.dataset_name, data_dir=self.data_dir)
+      # Images stay encoded (small shuffle buffer and input state); they
+      # are decoded in load_example.
+      skip = {k: tfds.decode.SkipDecoding() for k in keys
+              if isinstance(builder.info.features[k], tfds.features.Image)}
+      ds = builder.as_dataset(
+          split=host_split, shuffle_files=self.is_training,
+          decoders=skip or None,
+          read_config=tfds.ReadConfig(shuffle_seed=self.seed,
+                                      try_autocache=False))
     except (tfds.core.DatasetNotFoundError, AssertionError) as e:
       raise ValueError(f'TFDS data set {self.dataset_name!r} (split '
                        f'{self.split!r}) not found in data_dir='
                        f'{self.data_dir!r}; prepare it first: {e}') from e
+    ds = ds.map(lambda ex: {k: ex[k] for k in keys})
     if self.num_examples:
       ds = ds.take(self.num_examples)
     if self.is_training:
       ds = ds.repeat().shuffle(self.shuffle_buffer, seed=self.seed)
     elif not self.reset_for_eval:
       ds = ds.repeat()
+    options = tf.data.Options()
+    options.deterministic = True
     self._count = 0
-    return ds.prefetch(2).as_numpy_iterator()
+    return iter(ds.prefetch(2).with_options(options))
 
   def _num_available(self) -> int | None:
     return None
@@ -365,11 +382,11 @@ class DenseTfdsInput(dense_inputs.IndexedDenseInput):
   def load_example(self, ex: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     where = f'{self.dataset_name}[{self.split}] example {self._count}'
     self._count += 1
-    image = np.asarray(ex[self.image_key])
+    image = _decoded(ex[self.image_key])
     if image.ndim == 3 and image.shape[-1] == 1:
       image = np.repeat(image, 3, axis=-1)
     key = self.label_key if self.task == 'segmentation' else self.depth_key
-    target = np.asarray(ex[key])
+    target = _decoded(ex[key])
     if target.shape[:2] != image.shape[:2]:
       raise ValueError(f'{where}: {key!r} is {target.shape[0]}x'
                        f'{target.shape[1]} but the image is '
@@ -392,7 +409,8 @@ class DenseTfdsInput(dense_inputs.IndexedDenseInput):
     examples = []
     for _ in range(self.batch_size):
       try:
-        examples.append(self.load_example(next(self._iter)))
+        ex = {k: v.numpy() for k, v in next(self._iter).items()}
+        examples.append(self.load_example(ex))
       except StopIteration:
         break
     if not examples:
@@ -408,7 +426,31 @@ class DenseTfdsInput(dense_inputs.IndexedDenseInput):
 
   def reset(self) -> None:
     super().reset()
-    self._iter = iter(self._make_dataset())
+    self._iter = self._make_dataset()
 
   def _get_state_internal(self) -> bytes:
-    raise NotImplementedError('DenseTfdsInput does not checkpoint its state.')
+    """The step, the examples read and tf.data's iterator checkpoint (the
+    shuffle buffer of encoded records), as `tfds_input.TfdsInput`."""
+    tf_state = self._iter._save().numpy()  # pylint: disable=protected-access
+    return (_TFDS_STATE + struct.pack('>qq', self._step, self._count) +
+            bytes(tf_state))
+
+  def _set_state_internal(self, state: bytes) -> None:
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    state = bytes(state)
+    head = len(_TFDS_STATE) + 16
+    if not state.startswith(_TFDS_STATE) or len(state) < head:
+      raise ValueError(f'{self.name}: input state {state[:40]!r}... is not a '
+                       'DenseTfdsInput state.')
+    step, count = struct.unpack('>qq', state[len(_TFDS_STATE):head])
+    self._iter = self._make_dataset()
+    self._iter._restore(tf.constant(state[head:]))  # pylint: disable=protected-access
+    self._step, self._count = step, count
+
+
+def _decoded(value) -> np.ndarray:
+  """A TFDS feature as an array (encoded image bytes are decoded)."""
+  if isinstance(value, (bytes, np.bytes_)):
+    with Image.open(io.BytesIO(value)) as img:
+      return np.asarray(img)
+  return np.asarray(value)
