@@ -444,7 +444,8 @@ class DenseTfdsInput(dense_inputs.IndexedDenseInput):
                        'DenseTfdsInput state.')
     step, count = struct.unpack('>qq', state[len(_TFDS_STATE):head])
     self._iter = self._make_dataset()
-    self._iter._restore(tf.constant(state[head:]))  # pylint: disable=protected-access
+    # pylint: disable-next=protected-access
+    self._iter._restore(tf.constant(state[head:]))
     self._step, self._count = step, count
 
 
