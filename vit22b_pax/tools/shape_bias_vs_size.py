@@ -18,7 +18,9 @@ import json
 import os
 import sys
 
+from fiddle_configs import common
 from fiddle_configs import pretrain
+from vit22b_pax.perf import flops
 from vit22b_pax.tools import runs
 
 
@@ -40,10 +42,22 @@ def parse_sizes(text: str) -> list[tuple[int, int]]:
   return sizes
 
 
-def num_params(width: int, depth: int, patch: int = 4) -> int:
-  """Encoder parameters (blocks + patch embedding), for the x axis."""
-  block = 4 * width * width + 2 * width * 4 * width + 6 * width
-  return depth * block + patch * patch * 3 * width
+def model_overrides(width: int, depth: int) -> dict[str, int]:
+  """The tiny recipe's model at width x depth (heads of 32 dims, MLP 4x)."""
+  return dict(model_dims=width, num_layers=depth, num_heads=width // 32,
+              hidden_dims=4 * width)
+
+
+def num_params(width: int, depth: int) -> int:
+  """Encoder parameters of one size of the tiny recipe, for the x axis.
+
+  The encoder `pretrain(size='tiny', model=...)` builds (patch 8 on 32 px,
+  GAP pooling), counted by `perf.flops`.
+  """
+  scale = common.scale('tiny')
+  cfg = common.encoder(scale.variant, scale.image_size,
+                       **{**scale.model, **model_overrides(width, depth)})
+  return flops.encoder_param_counts(cfg)['encoder']
 
 
 def plot(rows, path: str) -> None:
@@ -86,8 +100,7 @@ def main(argv=None) -> int:
     job = os.path.join(args.out, f'w{width}_d{depth}')
     result = runs.run_job(runs.recipe_call(
         pretrain.pretrain, size='tiny', steps=args.steps,
-        model=dict(model_dims=width, num_layers=depth,
-                   num_heads=width // 32, hidden_dims=4 * width)), job)
+        model=model_overrides(width, depth)), job)
     if not result.ok:
       raise SystemExit(f'{job} failed:\n{result.output[-4000:]}')
     rows.append(dict(
