@@ -31,13 +31,14 @@ from fiddle_configs import dense
 from vit22b_pax.tools import runs
 
 BACKBONES = ('pretrained', 'random', 'trained')
-# (task, recipe, decoder, metrics reported (name, higher is better)).
+_SEG = (('miou', True), ('pixel_accuracy', True))
+_DEPTH = (('delta1', True), ('abs_rel', False), ('rmse', False),
+          ('log10', False), ('delta2', True), ('delta3', True))
+# (name, recipe, decoder, metrics reported (name, higher is better)).
 TASKS = (
-    ('segmentation', dense.segmentation, 'linear',
-     (('miou', True), ('pixel_accuracy', True))),
-    ('depth', dense.depth, 'dpt',
-     (('delta1', True), ('abs_rel', False), ('rmse', False),
-      ('log10', False), ('delta2', True), ('delta3', True))),
+    ('segmentation', dense.segmentation, 'linear', _SEG),
+    ('depth', dense.depth, 'dpt', _DEPTH),
+    ('depth_linear', dense.depth, 'linear', _DEPTH),
 )
 MARKER = 'dense-table'
 
@@ -58,8 +59,17 @@ def _cpu_seconds() -> float:
 def run_grid(pretrain_dir: str, out_dir: str, seeds: Sequence[int],
              size: str = 'tiny', tasks: Sequence[str] = ('segmentation',
                                                          'depth'),
-             backbones: Sequence[str] = BACKBONES) -> list[dict[str, Any]]:
-  """Runs every (task, backbone, seed) job; returns one record per job."""
+             backbones: Sequence[str] = BACKBONES,
+             done: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
+  """Runs every (task, backbone, seed) job; returns one record per job.
+
+  Jobs with a successful record in `done` (same command) are not rerun;
+  their records are kept.
+  """
+  unknown = set(tasks) - {t[0] for t in TASKS}
+  if unknown:
+    raise ValueError(f'Unknown tasks {sorted(unknown)}; expected some of '
+                     f'{[t[0] for t in TASKS]}.')
   records = []
   for task, recipe, decoder, metrics in TASKS:
     if task not in tasks:
@@ -68,6 +78,12 @@ def run_grid(pretrain_dir: str, out_dir: str, seeds: Sequence[int],
       for seed in seeds:
         call = job_call(recipe, size, backbone, seed, pretrain_dir, decoder)
         job = os.path.join(out_dir, f'{task}_{backbone}_s{seed}')
+        old = [r for r in done if r.get('ok') and r['task'] == task and
+               r['backbone'] == backbone and r['seed'] == seed and
+               call in r['command']]
+        if old:
+          records.append(old[-1])
+          continue
         load0, cpu0 = os.getloadavg(), _cpu_seconds()
         result = runs.run_job(call, job)
         record = dict(task=task, decoder=decoder, backbone=backbone,
@@ -96,8 +112,9 @@ def summarize(records: Sequence[dict[str, Any]]) -> str:
     if not rows:
       continue
     names = [m for m, _ in metrics]
-    lines += ['', f'**{task}** ({decoder} decoder; mean over seeds, '
-              '± spread = max - min; ↑ higher / ↓ lower is better)', '',
+    title = task.split('_')[0]
+    lines += ['', f'**{title}**, {decoder} decoder (mean over seeds, ± '
+              'spread = max - min; ↑ higher / ↓ lower is better)', '',
               '| backbone | seeds | ' + ' | '.join(
                   f'{m} {"↑" if up else "↓"}' for m, up in metrics) +
               ' | wall s / job | CPU s / job |',
@@ -123,7 +140,8 @@ _OUT = flags.DEFINE_string('out_dir', 'runs/dense', 'Job directories.')
 _SEEDS = flags.DEFINE_list('seeds', ['0', '1'], 'Seeds.')
 _TASKS = flags.DEFINE_list('tasks', ['segmentation', 'depth'], 'Tasks.')
 _BACKBONES = flags.DEFINE_list('backbones', list(BACKBONES), 'Backbones.')
-_JSON = flags.DEFINE_string('json', None, 'Write every job record here.')
+_JSON = flags.DEFINE_string('json', None, 'Job records: read (jobs already '
+                            'done are not rerun) and rewritten.')
 _MD = flags.DEFINE_string('markdown', None, 'Replace the table section of '
                           'this markdown file.')
 
@@ -132,9 +150,15 @@ def main(argv):
   del argv
   if not _PRETRAIN.value:
     raise app.UsageError('--pretrain_dir is required.')
+  done = []
+  if _JSON.value and os.path.exists(_JSON.value):
+    with open(_JSON.value) as f:
+      done = json.load(f)
   records = run_grid(_PRETRAIN.value, _OUT.value,
                      [int(s) for s in _SEEDS.value], tasks=_TASKS.value,
-                     backbones=_BACKBONES.value)
+                     backbones=_BACKBONES.value, done=done)
+  # Keep earlier records of jobs outside this invocation's grid.
+  records += [r for r in done if r not in records]
   table = summarize(records)
   print(table)
   if _JSON.value:
