@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 from typing import Any, Mapping, Sequence
 
 from fiddle_configs import common
@@ -296,8 +297,13 @@ def dense(
   hw = _resolution(task, data, scale, image_size, image_width, patch)
   num_classes = num_classes or _num_classes(task, data, class_list,
                                             tfds_name)
+  decoder_p = decoder_config(decoder, scale, len(layers))
+  mesh = tuple(src.task.model.ici_mesh_shape)
+  if math.prod(mesh) > 1:  # Decoder maps split over the batch like tokens.
+    decoder_p.activation_split_dims_mapping.bhwc = (
+        tuple(common.MESH_AXES[:2]), None, None, None)
   model = dense_model.dense_model_config(
-      encoder, decoder_config(decoder, scale, len(layers)), task,
+      encoder, decoder_p, task,
       num_classes=num_classes or 0, freeze_encoder=backbone != 'trained',
       depth_loss=depth_loss, max_depth=max_depth)
 
@@ -307,8 +313,7 @@ def dense(
       trainable=r'.*decoder.*' if backbone != 'trained' else None)
   task_p = common.task(
       f'dense_{task}_{data}_{size}', model, learner, run, steps=steps,
-      seed=seed, mesh=src.task.model.ici_mesh_shape,
-      dtype=str(src.task.model.fprop_dtype))
+      seed=seed, mesh=mesh, dtype=str(src.task.model.fprop_dtype))
   if backbone != 'random':
     common.warm_start(task_p, src, pretrain_dir,
                       [(NETWORK, 'params/network/{}')],

@@ -97,6 +97,10 @@ class DenseRecipeTest(parameterized.TestCase):
     self.assertEqual((net.model_dims, net.feature_layers, net.scan),
                      (6144, (11, 23, 35, 47), True))
     self.assertEqual(paper.task.model.ici_mesh_shape, [1, 64, 16])
+    self.assertEqual(paper.task.model.decoder_tpl.activation_split_dims_mapping
+                     .bhwc, (('replica', 'data'), None, None, None))
+    self.assertIsNone(b16.task.model.decoder_tpl.activation_split_dims_mapping
+                      .bhwc)
     self.assertEqual((_eval_input(paper).image_size,
                       _eval_input(paper).image_width), (476, 630))
 

@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """Tests of DenseModel's predictions, losses and metrics."""
 
+import functools
+
 from absl.testing import absltest
 from absl.testing import parameterized
 import jax
+from jax.experimental import pjit
 import numpy as np
 from praxis import base_layer
 from praxis import pax_fiddle
@@ -14,6 +17,7 @@ from praxis import test_utils
 from tests.eval import dense_metrics_test as dmt
 from vit22b_pax.layers import decoders
 from vit22b_pax.layers import dpt
+from vit22b_pax.layers import sharding
 from vit22b_pax.layers import variants
 from vit22b_pax.models import dense
 
@@ -145,6 +149,62 @@ class DenseModelTest(test_utils.TestCase):
       self.assertEqual(net, 0.0)
     else:
       self.assertGreater(net, 0.0)
+
+  def test_sharded_equals_unsharded(self):
+    """Encoder 2-D sharded, decoder maps split over the batch, on 8 fake
+    devices: same loss, depth and decoder gradients as one device."""
+    if jax.device_count() < 8:
+      self.skipTest('needs 8 devices (tests/conftest.py sets them)')
+    mesh_shape = (1, 4, 2)
+    inputs = batch(8, 12, b=4)
+    inputs.eval_sample_weights = np.ones(4, np.float32)
+
+    def loss_fn(model, v, b):
+      def loss(v):
+        with base_layer.JaxContext.new_context():
+          metrics, _ = model.apply(v, b)
+          pred = model.apply(v, b, method=model.compute_predictions)
+        return metrics['total_loss'].compute(), pred.depth
+      return jax.value_and_grad(loss, has_aux=True)(v)
+
+    plain_p = dense.dense_model_config(network(), DECODERS['dpt'], 'depth')
+    plain = base_layer.instantiate(plain_p)
+    with base_layer.JaxContext.new_context():
+      v = plain.init(jax.random.PRNGKey(1), inputs)
+    (loss, depth), grads = jax.jit(functools.partial(loss_fn, plain))(
+        v, inputs)
+
+    dec = DECODERS['dpt'].clone()
+    dec.activation_split_dims_mapping.bhwc = (('replica', 'data'), None,
+                                              None, None)
+    sharded_p = dense.dense_model_config(
+        sharding.set_sharding(network(), ici_mesh_shape=mesh_shape), dec,
+        'depth')
+    sharded_p.ici_mesh_shape = list(mesh_shape)
+    sharded_p.mesh_axis_names = list(sharding.MESH_AXIS_NAMES)
+    sharded = base_layer.instantiate(sharded_p)
+    with base_layer.JaxContext.new_context():
+      var_hparams = sharded.abstract_init_with_metadata(inputs)
+    pspecs = base_layer.var_partition_specs(var_hparams, mesh_shape,
+                                            sharding.MESH_AXIS_NAMES)
+    self.assertIn('mdl', tuple(pspecs['params']['network']['blocks']
+                               ['block']['w_in']))
+    batch_spec = jax.tree_util.tree_map(
+        lambda _: jax.sharding.PartitionSpec(('replica', 'data')), inputs)
+    step = pjit.pjit(functools.partial(loss_fn, sharded),
+                     in_shardings=(pspecs, batch_spec), out_shardings=None)
+    mesh = jax.sharding.Mesh(
+        np.array(jax.devices()[:8]).reshape(mesh_shape),
+        sharding.MESH_AXIS_NAMES)
+    with mesh:
+      (loss_s, depth_s), grads_s = step(v, inputs)
+    self.assertAllClose(loss, loss_s, rtol=1e-5)
+    self.assertAllClose(depth, depth_s, rtol=1e-4, atol=1e-5)
+    for g, g_s in zip(jax.tree_util.tree_leaves(grads['params']['decoder']),
+                      jax.tree_util.tree_leaves(
+                          grads_s['params']['decoder'])):
+      self.assertAllClose(g, g_s, rtol=1e-4,
+                          atol=1e-5 * max(1.0, float(np.abs(g).max())))
 
   @parameterized.named_parameters(
       ('task', dict(task='pose'), "Unknown task='pose'"),
