@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 import resource
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from absl import app
 from absl import flags
@@ -60,11 +60,15 @@ def run_grid(pretrain_dir: str, out_dir: str, seeds: Sequence[int],
              size: str = 'tiny', tasks: Sequence[str] = ('segmentation',
                                                          'depth'),
              backbones: Sequence[str] = BACKBONES,
-             done: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
+             done: Sequence[dict[str, Any]] = (),
+             on_record: Callable[[list[dict[str, Any]]], None] | None = None,
+             ) -> list[dict[str, Any]]:
   """Runs every (task, backbone, seed) job; returns one record per job.
 
   Jobs with a successful record in `done` (same command) are not rerun;
-  their records are kept.
+  their records are kept. `on_record`, if given, is called with the records
+  so far after each job that ran, so an interrupted grid loses at most the
+  job in flight.
   """
   unknown = set(tasks) - {t[0] for t in TASKS}
   if unknown:
@@ -101,7 +105,26 @@ def run_grid(pretrain_dir: str, out_dir: str, seeds: Sequence[int],
         else:
           record['error'] = result.error[-2000:]
         records.append(record)
+        if on_record:
+          on_record(records)
   return records
+
+
+def _mean_or_dash(records: Sequence[dict[str, Any]], key: str) -> str:
+  # Mean over the records that have the value; '-' if none has it (jobs
+  # whose record was rebuilt from their logs have no CPU seconds).
+  vals = [r[key] for r in records if r.get(key) is not None]
+  if not vals:
+    return '-'
+  text = f'{sum(vals) / len(vals):.0f}'
+  return text if len(vals) == len(records) else f'{text} ({len(vals)} of {len(records)})'
+
+
+def _load_range(records: Sequence[dict[str, Any]]) -> str:
+  # Range of the 1-minute load average at the start and end of the jobs.
+  vals = [r[k][0] for r in records for k in ('loadavg_start', 'loadavg_end')
+          if r.get(k)]
+  return f'{min(vals):.1f}-{max(vals):.1f}' if vals else '-'
 
 
 def summarize(records: Sequence[dict[str, Any]]) -> str:
@@ -117,8 +140,8 @@ def summarize(records: Sequence[dict[str, Any]]) -> str:
               'spread = max - min; ↑ higher / ↓ lower is better)', '',
               '| backbone | seeds | ' + ' | '.join(
                   f'{m} {"↑" if up else "↓"}' for m, up in metrics) +
-              ' | wall s / job | CPU s / job |',
-              '|---' * (len(names) + 4) + '|']
+              ' | wall s / job | CPU s / job | load avg |',
+              '|---' * (len(names) + 5) + '|']
     for backbone in BACKBONES:
       sel = [r for r in rows if r['backbone'] == backbone]
       if not sel:
@@ -129,9 +152,9 @@ def summarize(records: Sequence[dict[str, Any]]) -> str:
         cells.append(f'{sum(vals) / len(vals):.4f} ± '
                      f'{max(vals) - min(vals):.4f}')
       wall = sum(r['wall_seconds'] for r in sel) / len(sel)
-      cpu = sum(r['cpu_seconds'] for r in sel) / len(sel)
       lines.append(f'| {backbone} | {len(sel)} | ' + ' | '.join(cells) +
-                   f' | {wall:.0f} | {cpu:.0f} |')
+                   f' | {wall:.0f} | {_mean_or_dash(sel, "cpu_seconds")} '
+                   f'| {_load_range(sel)} |')
   return '\n'.join(lines).strip() + '\n'
 
 
@@ -154,16 +177,21 @@ def main(argv):
   if _JSON.value and os.path.exists(_JSON.value):
     with open(_JSON.value) as f:
       done = json.load(f)
-  records = run_grid(_PRETRAIN.value, _OUT.value,
-                     [int(s) for s in _SEEDS.value], tasks=_TASKS.value,
-                     backbones=_BACKBONES.value, done=done)
-  # Keep earlier records of jobs outside this invocation's grid.
-  records += [r for r in done if r not in records]
+
+  def save(records):
+    # Keep earlier records of jobs outside this invocation's grid.
+    records = list(records) + [r for r in done if r not in records]
+    if _JSON.value:
+      with open(_JSON.value, 'w') as f:
+        json.dump(records, f, indent=1)
+    return records
+
+  records = save(run_grid(_PRETRAIN.value, _OUT.value,
+                          [int(s) for s in _SEEDS.value], tasks=_TASKS.value,
+                          backbones=_BACKBONES.value, done=done,
+                          on_record=save))
   table = summarize(records)
   print(table)
-  if _JSON.value:
-    with open(_JSON.value, 'w') as f:
-      json.dump(records, f, indent=1)
   if _MD.value:
     runs.replace_section(_MD.value, MARKER, table)
 
