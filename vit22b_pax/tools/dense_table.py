@@ -10,9 +10,11 @@ CPU seconds, load average, metrics) to a JSON file plus a markdown table of
 mean and spread (max - min) per backbone:
 
   python -m vit22b_pax.tools.dense_table --pretrain_dir=runs/pretrain \
-      --out_dir=runs/dense --json=docs/dense_tiny.json \
+      --out_dir=runs/dense --json=docs/dense_table.json \
       --markdown=docs/dense.md
 
+The JSON is rewritten after every job; jobs already in it (same recipe
+call, finished) are not rerun, so an interrupted grid resumes.
 `--markdown` replaces the section between the `<!-- dense-table -->` and
 `<!-- /dense-table -->` markers.
 """
