@@ -7,6 +7,15 @@
   (+ optional CLS token) -> num_layers x ViT22BBlock -> final norm
   -> pooling 'map' | 'gap' | 'cls' -> [B, D]
 
+`features()` also hands out the patch tokens of the blocks listed in
+`feature_layers` (DPT-style multi-level features for dense decoders) from
+the same forward pass. With `scan=True` the stack runs as praxis
+`repeats.Repeat` with `return_intermediate_outputs`, so nn.scan stacks every
+block's output ([L, B, T, D]) and the chosen ones are gathered from that
+stack; unscanned, the Python loop keeps them. The parameters are the same
+either way, and with `feature_layers=()` (the default) the forward pass is
+unchanged.
+
 Einsum letters: B batch, h/w patch-grid rows/columns, p/q pixel offsets
 inside a patch, C channels, T tokens, D model dims.
 """
@@ -34,6 +43,23 @@ AutodiffCheckpointType = checkpoint_policy.AutodiffCheckpointType
 template_field = base_layer.template_field
 
 POOLINGS = ('map', 'gap', 'cls')
+
+
+def evenly_spaced_layers(num_layers: int, count: int = 4) -> tuple[int, ...]:
+  """`count` block indices ending at the last block, as DPT picks them.
+
+  ViT-B (12 blocks) -> (2, 5, 8, 11), ViT-L (24) -> (5, 11, 17, 23).
+
+  Args:
+    num_layers: depth L.
+    count: how many blocks (1 <= count <= L).
+
+  Returns:
+    Increasing 0-based block indices.
+  """
+  if not 1 <= count <= num_layers:
+    raise ValueError(f'count={count} must be in [1, num_layers={num_layers}].')
+  return tuple((i + 1) * num_layers // count - 1 for i in range(count))
 
 
 def checkpoint_type(remat_policy: str | None) -> AutodiffCheckpointType:
@@ -87,6 +113,8 @@ class ViT22BEncoder(base_layer.BaseLayer):
     block_tpl: ViT22BBlock template; model_dims / num_heads / hidden_dims
       are filled in from the encoder.
     map_head_tpl: MAPHead template (dims filled in; used if pooling='map').
+    feature_layers: 0-based indices of the blocks whose output tokens
+      `features()` returns (e.g. `evenly_spaced_layers(L)`); () = none.
   """
 
   model_dims: int = 0
@@ -105,6 +133,7 @@ class ViT22BEncoder(base_layer.BaseLayer):
   gelu_approximate: bool | None = None
   block_tpl: LayerTpl = template_field(parallel_block.ViT22BBlock)
   map_head_tpl: LayerTpl = template_field(map_head.MAPHead)
+  feature_layers: tuple[int, ...] = ()
 
   class WeightSharding(base_layer.BaseLayer.WeightSharding):
     """Weight sharding (mesh axis names per dim).
@@ -143,6 +172,12 @@ class ViT22BEncoder(base_layer.BaseLayer):
     if self.patch_size <= 0:
       raise ValueError(f'patch_size must be positive, got {self.patch_size}.')
     checkpoint_type(self.remat_policy)
+    layers = tuple(self.feature_layers)
+    if (any(not 0 <= i < self.num_layers for i in layers)
+        or len(set(layers)) != len(layers)):
+      raise ValueError(
+          f'feature_layers={layers} must be distinct block indices in '
+          f'[0, num_layers={self.num_layers}).')
 
   def setup(self) -> None:
     self._check()
@@ -176,7 +211,8 @@ class ViT22BEncoder(base_layer.BaseLayer):
       self.create_child('blocks', pax_fiddle.Config(
           repeats.Repeat, sub_tpl=block, x_times=self.num_layers,
           checkpoint_policy=checkpoint_type(self.remat_policy),
-          unpack_summaries=True, sublayer_name='block'))
+          unpack_summaries=True, sublayer_name='block',
+          return_intermediate_outputs=bool(self.feature_layers)))
     else:
       self.create_children('blocks', [block.clone()
                                       for _ in range(self.num_layers)])
@@ -246,14 +282,17 @@ class ViT22BEncoder(base_layer.BaseLayer):
                                           tuple(grid))
     return emb
 
-  def tokens(self, images: JTensor) -> JTensor:
+  def tokens(self, images: JTensor, with_hidden: bool = False):
     """Encoded, normalized tokens before pooling.
 
     Args:
       images: [B, Hi, Wi, C].
+      with_hidden: also return the raw outputs of the `feature_layers`
+        blocks.
 
     Returns:
-      [B, T, D] (T includes the CLS token first if cls_token).
+      [B, T, D] (T includes the CLS token first if cls_token); with
+      `with_hidden`, a pair of that and a list of [B, T, D] block outputs.
     """
     x, grid = self.embed_patches(images)
     x = x + self.position_embedding(grid).astype(x.dtype)
@@ -262,7 +301,12 @@ class ViT22BEncoder(base_layer.BaseLayer):
                              (x.shape[0], 1, self.model_dims))
       x = jnp.concatenate([cls, x], axis=1)
     x = self._shard(x, self.activation_split_dims_mapping.btd)
-    if self.scan:
+    hidden = []
+    if self.scan and self.feature_layers:
+      stacked = self.blocks(x)  # [L, B, T, D]: every block's output.
+      hidden = [stacked[i] for i in self.feature_layers]
+      x = stacked[-1]
+    elif self.scan:
       x = self.blocks(x)
     else:
       def fprop(block, y):
@@ -270,9 +314,23 @@ class ViT22BEncoder(base_layer.BaseLayer):
       if self.remat_policy is not None:
         fprop = nn.remat(fprop, policy=checkpoint_policy.custom_policy(
             checkpoint_type(self.remat_policy)))
-      for block in self.blocks:
+      kept = {}
+      for i, block in enumerate(self.blocks):
         x = fprop(block, x)
-    return self.encoder_norm(x)
+        if i in self.feature_layers:
+          kept[i] = x
+      hidden = [kept[i] for i in self.feature_layers]
+    x = self.encoder_norm(x)
+    return (x, hidden) if with_hidden else x
+
+  def _pool(self, x: JTensor) -> JTensor:
+    if self.pooling == 'map':
+      out = self.map_head(x)
+    elif self.pooling == 'gap':
+      out = jnp.mean(x[:, int(self.cls_token):], axis=1)
+    else:
+      out = x[:, 0]
+    return self._shard(out, self.activation_split_dims_mapping.bd)
 
   def __call__(self, images: JTensor) -> JTensor:
     """Encodes images.
@@ -283,11 +341,27 @@ class ViT22BEncoder(base_layer.BaseLayer):
     Returns:
       Pooled features [B, D].
     """
-    x = self.tokens(images)
-    if self.pooling == 'map':
-      out = self.map_head(x)
-    elif self.pooling == 'gap':
-      out = jnp.mean(x[:, int(self.cls_token):], axis=1)
-    else:
-      out = x[:, 0]
-    return self._shard(out, self.activation_split_dims_mapping.bd)
+    return self._pool(self.tokens(images))
+
+  def features(self, images: JTensor) -> tuple[JTensor, list[JTensor]]:
+    """Pooled features and the patch tokens of `feature_layers`, one pass.
+
+    Args:
+      images: [B, Hi, Wi, C]; Hi and Wi divisible by patch_size.
+
+    Returns:
+      (pooled [B, D], [one [B, Hi/P, Wi/P, D] grid per `feature_layers`
+      entry, in that order]): each block's output tokens (before the final
+      norm; the CLS token dropped) laid out on the patch grid.
+    """
+    if not self.feature_layers:
+      example = evenly_spaced_layers(self.num_layers,
+                                     min(4, self.num_layers))
+      raise ValueError(f'features() needs feature_layers, e.g. {example}.')
+    x, hidden = self.tokens(images, with_hidden=True)
+    b = images.shape[0]
+    grid = (images.shape[1] // self.patch_size,
+            images.shape[2] // self.patch_size)
+    start = int(self.cls_token)
+    grids = [h[:, start:].reshape(b, *grid, self.model_dims) for h in hidden]
+    return self._pool(x), grids
