@@ -17,6 +17,7 @@ os.environ.setdefault('JAX_PLATFORMS', 'cpu')
 # (CI) runs them, `make test-fast` skips them while developing.
 SLOW_FILES = frozenset({
     'tests/experiments/collective_test.py',
+    'tests/experiments/dense_test.py',
     'tests/experiments/multihost_test.py',
     'tests/experiments/reliability_test.py',
     'tests/experiments/resume_inputs_test.py',

@@ -25,7 +25,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 PACKAGES = ('vit22b_pax', 'fiddle_configs', 'tests')
 # Top-level import name -> pip distribution in requirements-lock.txt.
 PIP_NAMES = {
-    'absl': 'absl-py', 'etils': 'etils', 'fiddle': 'fiddle', 'flax': 'flax',
+    'absl': 'absl-py', 'clu': 'clu', 'etils': 'etils', 'fiddle': 'fiddle', 'flax': 'flax',
     'jax': 'jax', 'jaxlib': 'jaxlib', 'matplotlib': 'matplotlib',
     'ml_dtypes': 'ml-dtypes', 'numpy': 'numpy', 'optax': 'optax',
     'orbax': 'orbax-checkpoint', 'paxml': 'paxml', 'PIL': 'pillow',
