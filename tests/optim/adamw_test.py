@@ -6,6 +6,7 @@ from absl.testing import parameterized
 import jax
 import numpy as np
 from paxml import learners
+from paxml import tasks_lib
 from praxis import base_hyperparams
 from praxis import base_layer
 from praxis import pax_fiddle
@@ -107,6 +108,24 @@ class AdamWTest(test_utils.TestCase):
       for k in SHAPES:
         self.assertAllClose(got[k], want[k], rtol=2e-4, atol=1e-7)
         params[k] = (params[k] + got[k]).astype(np.float32)
+
+  def test_paxml_train_state_shapes_and_specs_agree(self):
+    # paxml builds the optimizer state's shapes from init() and its sharding
+    # from init_partition_spec(); the two trees must match (under pjit).
+    learner = instantiate(pax_fiddle.Config(
+        learners.Learner, name='learner', loss_name='total_loss',
+        optimizer=optimizer_config()))
+    hparams = jax.tree_util.tree_map(
+        lambda s: base_layer.WeightHParams(list(s), dtype=np.float32,
+                                           mesh_shape=[1, 2],
+                                           tensor_split_dims_mapping=None),
+        unflatten(SHAPES), is_leaf=lambda x: isinstance(x, tuple))
+    shapes = tasks_lib.create_state_padded_shapes(
+        hparams, mesh_shape=[1, 2], mesh_axis_names=['data', 'mdl'],
+        discard_opt_states=False, learners=[learner])
+    m = shapes.opt_states[0][2]['m']  # after the two lp regularizers
+    self.assertEqual(flatten(jax.tree_util.tree_map(
+        lambda x: np.zeros(x.shape), m)).keys(), SHAPES.keys())
 
   def test_rates_follow_the_adafactor_rules(self):
     opt = instantiate(optimizer_config())

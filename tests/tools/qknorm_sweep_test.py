@@ -200,6 +200,18 @@ class OutputsTest(test_utils.TestCase):
       with Image.open(os.path.join(out, name)) as img:
         self.assertGreater(img.size[0], 800, name)
 
+  def test_runs_without_summaries_still_render(self):
+    # A job that failed before its first summary (e.g. at start-up).
+    empty = qknorm_sweep.record('adamw', 'on', 0.1, 0, False, {}, 1.0,
+                                ['python'], STEPS, 'ValueError: x')
+    out = tempfile.mkdtemp()
+    summary = qknorm_sweep.write_outputs([empty], out)
+    self.assertEqual(summary['adamw, QK-norm on']['final_loss'],
+                     {'0.1': qknorm_sweep.initial_loss()})
+    self.assertTrue(os.path.exists(os.path.join(out, 'qknorm_logits.png')))
+    self.assertIn('stopped @ 0',
+                  open(os.path.join(out, 'qknorm_sweep.md')).read())
+
   def test_from_json_rerenders(self):
     first, second = tempfile.mkdtemp(), tempfile.mkdtemp()
     qknorm_sweep.write_outputs(self._runs(), first)

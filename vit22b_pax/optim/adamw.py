@@ -36,38 +36,30 @@ from praxis import py_utils
 from vit22b_pax.optim import weight_decay as wd_lib
 
 
-def decoupled_decay(learning_rate_fn: optax.Schedule,
-                    wd_rate_fn: Callable[[str], float]
-                    ) -> optimizers.ShardedGradientTransformation:
-  """Adds -lr_t * wd(name) * param to the (already scaled) update.
+def add_decoupled_decay(updates, params, lr,
+                        wd_rate_fn: Callable[[str], float]):
+  """updates - lr * wd(name) * param, per variable (praxis masked nodes and
+  rate-0 variables unchanged).
 
   Args:
-    learning_rate_fn: count -> learning rate (schedule times peak).
+    updates: the (already learning-rate-scaled) updates.
+    params: the current variables, same tree.
+    lr: this step's learning rate (a scalar).
     wd_rate_fn: variable path -> decoupled decay rate (python float).
   """
+  names = py_utils.extract_prefixed_keys_from_nested_map(updates)
 
-  def update_fn(updates, state, params=None):
-    if params is None:
-      raise ValueError('decoupled_decay needs `params` in update().')
-    lr = learning_rate_fn(state.count)
-    names = py_utils.extract_prefixed_keys_from_nested_map(updates)
+  def one(update, param, name):
+    if py_utils.is_optax_masked_node(update):
+      return update
+    rate = wd_rate_fn(name)
+    if not rate:
+      return update
+    return update - (lr * rate * param.astype(jnp.float32)).astype(
+        update.dtype)
 
-    def one(update, param, name):
-      if py_utils.is_optax_masked_node(update):
-        return update
-      rate = wd_rate_fn(name)
-      if not rate:
-        return update
-      return update - (lr * rate * param.astype(jnp.float32)).astype(
-          update.dtype)
-
-    updates = jax.tree_util.tree_map(
-        one, updates, params, names, is_leaf=py_utils.is_optax_masked_node)
-    return updates, py_utils.NestedMap(count=state.count + 1)
-
-  return optimizers.ShardedGradientTransformation(
-      init=optimizers.count_init_fn, update=update_fn,
-      init_partition_spec=optimizers.count_init_partition_spec_fn)
+  return jax.tree_util.tree_map(one, updates, params, names,
+                                is_leaf=py_utils.is_optax_masked_node)
 
 
 class ViT22BAdamW(optimizers.BaseOptimizer):
@@ -142,5 +134,18 @@ class ViT22BAdamW(optimizers.BaseOptimizer):
         learning_rate_fn=lr, beta1=self.beta1, beta2=self.beta2,
         epsilon=self.epsilon, epsilon_root=0.0, update_capping=0.0,
         weight_decay=0.0)
-    return optimizers.sharded_chain(
-        adam, decoupled_decay(lr, self.weight_decay_rate))
+
+    # One transformation with Adam's state (not a nested sharded_chain:
+    # paxml unwraps only the outermost chain's partition-spec wrapper).
+    def update_fn(updates, state, params=None):
+      if params is None:
+        raise ValueError('ViT22BAdamW needs `params` in update() (decoupled '
+                         'weight decay).')
+      step_lr = lr(state.count)
+      updates, new_state = adam.update(updates, state, params)
+      return (add_decoupled_decay(updates, params, step_lr,
+                                  self.weight_decay_rate), new_state)
+
+    return optimizers.ShardedGradientTransformation(
+        init=adam.init, update=update_fn,
+        init_partition_spec=adam.init_partition_spec)

@@ -384,12 +384,13 @@ def plot_logits(runs: Sequence[Mapping], path: str) -> None:
   fig, axes = plt.subplots(len(optimizers), 3, squeeze=False,
                            figsize=(15, 3.8 * len(optimizers)))
   for row, opt in zip(axes, optimizers):
+    drawn = []
     for ax, variant in zip(row[:2], ('off', 'on')):
       for r in runs:
         if r['optimizer'] != opt or r['variant'] != variant:
           continue
         series = {int(s): v for s, v in r['curves']['max_logit'].items()
-                  if math.isfinite(v)}
+                  if math.isfinite(v) and v > 0}
         if not series:
           continue
         steps = sorted(series)
@@ -398,21 +399,28 @@ def plot_logits(runs: Sequence[Mapping], path: str) -> None:
                 marker='' if r['finished'] else 'x', markevery=[-1],
                 label=f"lr {r['lr']:g}" if r['seed'] == runs[0]['seed']
                 else None)
-      ax.set_yscale('log')
+        drawn.append(ax)
+      if ax in drawn:
+        ax.set_yscale('log')
+        ax.legend(fontsize=7, ncol=2)
       ax.set_xlabel('step')
       ax.set_title(f'{opt}, QK-norm {variant}: max attention logit')
       ax.grid(alpha=0.3)
-    row[0].legend(fontsize=7, ncol=2)
-    row[1].set_ylim(row[0].get_ylim())
+    if row[0] in drawn and row[1] in drawn:  # one scale for off and on
+      low = min(row[0].get_ylim()[0], row[1].get_ylim()[0])
+      high = max(row[0].get_ylim()[1], row[1].get_ylim()[1])
+      for ax in row[:2]:
+        ax.set_ylim(low, high)
     for variant, style, color in (('on', 'o-', 'C0'), ('off', 's--', 'C3')):
       part = sorted((r for r in runs if r['optimizer'] == opt and
                      r['variant'] == variant and
-                     r['peak_max_logit'] is not None), key=lambda r: r['lr'])
+                     (r['peak_max_logit'] or 0) > 0), key=lambda r: r['lr'])
       row[2].plot([r['lr'] for r in part],
                   [r['peak_max_logit'] for r in part], style, color=color,
                   label=f'QK-norm {variant}')
-    row[2].set_xscale('log')
-    row[2].set_yscale('log')
+      if part:
+        row[2].set_xscale('log')
+        row[2].set_yscale('log')
     row[2].set_xlabel('peak learning rate')
     row[2].set_title(f'{opt}: peak max attention logit')
     row[2].grid(alpha=0.3)
