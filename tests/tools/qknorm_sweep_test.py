@@ -6,6 +6,7 @@ import json
 import math
 import os
 import tempfile
+from unittest import mock
 
 from absl.testing import absltest
 from absl.testing import parameterized
@@ -81,6 +82,11 @@ class ArgsTest(test_utils.TestCase):
 
   def test_main_reports_bad_args(self):
     self.assertEqual(qknorm_sweep.main(['--lrs', '-1', '--out', '/tmp/o']), 2)
+
+  def test_run_order_spans_the_range_first(self):
+    args = qknorm_sweep.parse_args(['--out', '/tmp/o'])
+    self.assertEqual(qknorm_sweep.run_order(args.lrs),
+                     [1e-4, 1e-3, 1e-2, 0.1, 1.0, 3e-4, 3e-3, 3e-2, 0.3])
 
   def test_experiment(self):
     self.assertEqual(
@@ -211,6 +217,35 @@ class OutputsTest(test_utils.TestCase):
     self.assertTrue(os.path.exists(os.path.join(out, 'qknorm_logits.png')))
     self.assertIn('stopped @ 0',
                   open(os.path.join(out, 'qknorm_sweep.md')).read())
+
+  def test_rerun_reuses_finished_runs(self):
+    out = tempfile.mkdtemp()
+    argv = ['--out', out, '--lrs', '0.01', '--optimizers', 'adamw',
+            '--steps', str(STEPS)]
+    args = qknorm_sweep.parse_args(argv)
+    for variant, final in (('on', 1.0), ('off', 2.0)):
+      job = os.path.join(out, 'runs',
+                         qknorm_sweep.run_name('adamw', variant, 0.01, 0))
+      os.makedirs(job)
+      call = qknorm_sweep.experiment('adamw', variant, 0.01, 0, args)
+      r = qknorm_sweep.record('adamw', variant, 0.01, 0, True,
+                              _summaries([3.0] * 9 + [final], [1.0] * 10),
+                              1.0, qknorm_sweep.runs_lib.command(call, job),
+                              STEPS)
+      with open(os.path.join(job, qknorm_sweep.RECORD_FILE), 'w') as f:
+        json.dump(r, f)
+
+    def no_training(*unused_args, **unused_kwargs):
+      raise AssertionError('a finished run was trained again')
+
+    with mock.patch.object(qknorm_sweep.runs_lib, 'run_job', no_training):
+      self.assertEqual(qknorm_sweep.main(argv), 0)
+    data = json.load(open(os.path.join(out, 'qknorm_sweep.json')))
+    self.assertEqual([r['final_loss'] for r in data['runs']], [1.0, 2.0])
+    # Another command in the same folder is an error, not a silent reuse.
+    with mock.patch.object(qknorm_sweep.runs_lib, 'run_job', no_training):
+      with self.assertRaisesRegex(SystemExit, 'holds another run'):
+        qknorm_sweep.main(argv[:-1] + ['200'])
 
   def test_from_json_rerenders(self):
     first, second = tempfile.mkdtemp(), tempfile.mkdtemp()

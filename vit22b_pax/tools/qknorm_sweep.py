@@ -48,7 +48,10 @@ paxml averages them over the eval batches.)
 Writes qknorm_sweep.{json,md,png} (final loss vs learning rate per model, LR
 sensitivity) and qknorm_logits.png (max-logit trajectories and peak max logit
 vs learning rate) to --out (and --json / --plot copies). The JSON is written
-after every run, so an interrupted sweep keeps what it measured.
+after every run, so an interrupted sweep keeps what it measured; each run's
+row is also kept in its job directory, and running the same command again
+reuses finished runs and trains only the missing ones. Runs go in
+`run_order`: whole decades first, then the rates between them.
 """
 
 from __future__ import annotations
@@ -150,6 +153,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 # -- Runs ---------------------------------------------------------------------
+RECORD_FILE = 'sweep_record.json'
+
+
+def run_order(lrs: Sequence[float]) -> list[float]:
+  """Whole decades first (1e-4, 1e-3, ..., 1), then the rates between them,
+  each group ascending: a sweep stopped early still spans the whole range."""
+  def between(lr):
+    exponent = math.log10(lr)
+    return abs(exponent - round(exponent)) > 1e-6
+  return sorted(lrs, key=lambda lr: (between(lr), lr))
+
+
 def model_name(optimizer: str, variant: str) -> str:
   return f'{optimizer}, QK-norm {variant}'
 
@@ -482,21 +497,32 @@ def main(argv: Sequence[str] | None = None) -> int:
       'lrs', 'optimizers', 'seeds', 'steps', 'schedule', 'warmup',
       'summary_every', 'width', 'depth', 'heads')}
   runs = []
-  for lr in args.lrs:
+  for lr in run_order(args.lrs):
     for optimizer in args.optimizers:
       for seed in args.seeds:
         for variant in VARIANTS:
           job = os.path.join(args.out, 'runs',
                              run_name(optimizer, variant, lr, seed))
-          result = runs_lib.run_job(
-              experiment(optimizer, variant, lr, seed, args), job,
-              timeout=args.timeout)
+          call = experiment(optimizer, variant, lr, seed, args)
+          saved = os.path.join(job, RECORD_FILE)
+          if os.path.exists(saved):
+            with open(saved) as f:
+              r = json.load(f)
+            if r['command'] != ' '.join(runs_lib.command(call, job)):
+              raise SystemExit(f'{job} holds another run ({r["command"]}); '
+                               'use another --out.')
+            runs.append(r)
+            print(f'  reused {job}', flush=True)
+            continue
+          result = runs_lib.run_job(call, job, timeout=args.timeout)
           summaries = (runs_lib.read_all(job, 'train') if os.path.isdir(
               os.path.join(job, 'summaries', 'train')) else {})
           runs.append(record(optimizer, variant, lr, seed, result.ok,
                              summaries, result.seconds, result.command,
                              args.steps, result.error))
           r = runs[-1]
+          with open(saved, 'w') as f:
+            json.dump(r, f)
           print(f"  {optimizer} QK {variant} lr {lr:g} seed {seed}: final "
                 f"loss {_fmt(r['final_loss'])}, peak max logit "
                 f"{_fmt(r['peak_max_logit'], '.1f')}, finished "
