@@ -8,13 +8,17 @@ import os
 import tempfile
 from unittest import mock
 
+from absl import flags
 from absl.testing import absltest
 from absl.testing import parameterized
+from etils import epath
 import numpy as np
+from paxml import summary_utils
 from PIL import Image
 from praxis import test_utils
 
 from vit22b_pax.tools import qknorm_sweep
+from vit22b_pax.tools import runs as runs_lib
 
 STEPS = 100
 
@@ -149,6 +153,39 @@ class LogicTest(test_utils.TestCase):
       self.assertEqual(qknorm_sweep.final_loss(loss, 100), 90.0)  # 80..100
     finally:
       qknorm_sweep.FINAL_FRACTION = old
+
+
+class SummaryMeaningTest(test_utils.TestCase):
+  """What a train summary at step s is, through paxml's SummaryHandler and
+  the sweep's reader: the value of step s, for any summary interval, unless
+  accumulation is switched on (the recipe keeps it off)."""
+
+  def _written(self, interval, accumulate=None):
+    if not flags.FLAGS.is_parsed():  # paxml reads flags; pytest never parses.
+      flags.FLAGS.mark_as_parsed()
+    job = tempfile.mkdtemp()
+    path = epath.Path(job) / 'summaries' / 'train'
+    with summary_utils.get_summary_writer(path) as writer:
+      handler = summary_utils.SummaryHandler(
+          writer, interval, accumulate_interval_steps=accumulate)
+      for step in range(1, 21):  # entropy of step s: 0.1 * s
+        handler.process(step, np.float32(1.0), None, {
+            'network/blocks_0/attention_entropy_scalar':
+                np.float32(0.1 * step)})
+      handler.close()
+    return qknorm_sweep.curves(runs_lib.read_all(job, 'train'))['entropy']
+
+  def test_value_of_the_step_whatever_the_interval(self):
+    every_step, every_ten = self._written(1), self._written(10)
+    self.assertLen(every_step, 20)
+    self.assertEqual(sorted(every_ten), [10, 20])
+    for step in (10, 20):
+      self.assertAlmostEqual(every_step[step], 0.1 * step, places=6)
+      self.assertAlmostEqual(every_ten[step], 0.1 * step, places=6)
+    # With accumulation on, paxml writes the mean over the interval instead
+    # (steps 11..20 -> 1.55, not 2.0): a different quantity.
+    self.assertAlmostEqual(self._written(10, accumulate=1)[20], 1.55,
+                           places=6)
 
 
 class OutputsTest(test_utils.TestCase):
