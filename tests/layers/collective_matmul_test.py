@@ -3,19 +3,26 @@
 """Tests of the per-shard ring collective matmuls on 1-8 fake CPU devices."""
 
 import functools
+from unittest import mock
 
 from absl.testing import absltest
 from absl.testing import parameterized
 import jax
 from jax import numpy as jnp
-from jax.experimental.shard_map import shard_map
 from jax.sharding import Mesh
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 import numpy as np
 from praxis import test_utils
 
+from vit22b_pax.core import compat
+from vit22b_pax.core import hlo
 from vit22b_pax.layers import collective_matmul as cm
+
+
+def shard_map(f, mesh, in_specs, out_specs, check_rep=False):
+  del check_rep  # compat.shard_map always switches the check off.
+  return compat.shard_map(f, mesh, in_specs, out_specs)
 
 # In-projection: x [B,T,D] sharded on d (contracted), w [D,N,E] on n.
 AG_EQN = 'btd,dne->btne'
@@ -140,6 +147,83 @@ class CollectiveMatmulTest(test_utils.TestCase):
     hlo = dense.lower(x, w).compile().as_text()
     self.assertNotIn('collective-permute', hlo)
     self.assertTrue('all-gather' in hlo or 'all-reduce' in hlo)
+
+  @parameterized.product(form=('all_gather', 'reduce_scatter'),
+                         bidirectional=(False, True))
+  def test_merge_guard_chains_each_rings_matmuls(self, form, bidirectional):
+    # Forward and backward separately; per ring k matmuls (the reduce-scatter
+    # backward's single dy ring: 2 per step) that the guard orders into one
+    # dependency chain of k steps. Without the guard the partial matmuls are
+    # independent (chain 1): free for XLA to merge or hoist above the ring.
+    k = 4
+    x, w, r = _operands(form, k)
+    _, f = _collective(form, k, bidirectional)
+    fwd = jax.jit(f)
+    bwd = jax.jit(lambda x, w: jax.vjp(f, x, w)[1](r))
+    # (rings, matmuls per ring step) of forward and backward.
+    rings = {'all_gather': ((1, 1), (2, 1)), 'reduce_scatter': ((1, 1), (1, 2))}
+    for prog, (n_rings, per_step) in zip((fwd, bwd), rings[form]):
+      lowered = prog.lower(x, w)
+      count, chain = hlo.matmul_chain(lowered.as_text('hlo'))
+      self.assertEqual(count, n_rings * k * per_step)
+      self.assertGreaterEqual(chain, k)
+      # The compiled program keeps the k separate matmuls per ring.
+      compiled, _ = hlo.matmul_chain(lowered.compile().as_text())
+      self.assertEqual(compiled, n_rings * k * per_step)
+    with mock.patch.object(cm, '_tie', lambda operands, after: operands):
+      _, f = _collective(form, k, bidirectional)
+      _, chain = hlo.matmul_chain(jax.jit(f).lower(x, w).as_text('hlo'))
+    self.assertEqual(chain, 1)
+
+  @parameterized.parameters(False, True)
+  def test_bfloat16_float32_accumulation(self, bidirectional):
+    # k = 8: partial sums rounded to bf16 at every hop lose precision;
+    # float32 accumulation is as accurate as one plain bf16 matmul.
+    k = 8
+    rng = np.random.default_rng(3)
+    x = jnp.asarray(rng.standard_normal((16, 8 * k)), jnp.bfloat16)
+    w = jnp.asarray(rng.standard_normal((8 * k, 8 * k)), jnp.bfloat16)
+    ref = np.asarray(x, np.float64) @ np.asarray(w, np.float64)
+
+    def err(y):
+      return (np.abs(np.asarray(y, np.float64) - ref).mean() /
+              np.abs(ref).mean())
+
+    plain = err(jax.jit(lambda a, b: a @ b)(x, w))
+    errs = {}
+    for accum in (None, 'float32'):
+      f = shard_map(functools.partial(
+          cm.matmul_reduce_scatter, eqn='mk,kd->md', letter='d',
+          axis_name='mdl', bidirectional=bidirectional, accum_dtype=accum),
+                    _mesh(k), (P(None, 'mdl'), P('mdl', None)),
+                    P(None, 'mdl'))
+      y = jax.jit(f)(x, w)
+      self.assertEqual(y.dtype, jnp.bfloat16)
+      errs[accum] = err(y)
+    self.assertLessEqual(errs['float32'], plain * (1 + 1e-6))
+    self.assertGreater(errs[None], 1.5 * plain)
+
+  def test_all_gather_backward_accumulates_dx_in_float32(self):
+    # dx of an all-gather-matmul is a reduce-scatter ring over dy.
+    k = 8
+    rng = np.random.default_rng(4)
+    x = jnp.asarray(rng.standard_normal((16, 8 * k)), jnp.bfloat16)
+    w = jnp.asarray(rng.standard_normal((8 * k, 8 * k)), jnp.bfloat16)
+    dy = jnp.asarray(rng.standard_normal((16, 8 * k)), jnp.bfloat16)
+    ref = np.asarray(dy, np.float64) @ np.asarray(w, np.float64).T
+    errs = {}
+    for accum in (None, 'float32'):
+      f = shard_map(functools.partial(
+          cm.all_gather_matmul, eqn='md,dk->mk', letter='d',
+          axis_name='mdl', accum_dtype=accum), _mesh(k),
+                    (P(None, 'mdl'), P(None, 'mdl')), P(None, 'mdl'))
+      dx = jax.jit(lambda x, w, f=f: jax.vjp(f, x, w)[1](dy)[0])(x, w)
+      errs[accum] = (np.abs(np.asarray(dx, np.float64) - ref).mean() /
+                     np.abs(ref).mean())
+    plain = np.abs(np.asarray(jnp.asarray(dy) @ jnp.asarray(w).T,
+                              np.float64) - ref).mean() / np.abs(ref).mean()
+    self.assertLessEqual(errs['float32'], plain * (1 + 1e-6))
+    self.assertGreater(errs[None], errs['float32'])
 
   def test_non_divisible_output_dim(self):
     # Output dim d = 6 cannot be scattered over 4 devices.

@@ -17,11 +17,12 @@ D, N, F, B, T = 16, 4, 32, 2, 5
 H = D // N
 
 
-def np_norm(x, scale, norm_type, eps=1e-6):
+def np_norm(x, scale, norm_type, eps=1e-6, bias=None):
   x = x.astype(np.float64)
   if norm_type == 'layernorm':
     x = x - x.mean(-1, keepdims=True)
-  return x / np.sqrt((x * x).mean(-1, keepdims=True) + eps) * scale
+  y = x / np.sqrt((x * x).mean(-1, keepdims=True) + eps) * scale
+  return y if bias is None else y + bias
 
 
 def np_gelu(x, approximate=True):
@@ -37,16 +38,24 @@ def np_softmax(z):
   return e / e.sum(-1, keepdims=True)
 
 
-def np_block(x, p, parallel, qk_norm, norm_type, approximate=True):
-  """Reference on the unfused parameter tree; returns (y, logits)."""
+def np_block(x, p, parallel, qk_norm, norm_type, approximate=True,
+             norm_types=None):
+  """Reference on the unfused parameter tree; returns (y, logits).
+
+  norm_types: optional (block norm type, QK-norm type); default norm_type
+  for both.
+  """
+  norm_type, qk_type = norm_types or (norm_type, norm_type)
   g = lambda k: np.asarray(p[k], np.float64) if k in p else 0.0
-  h = np_norm(x, np.asarray(p['norm']['scale']), norm_type)
+  nb = lambda k: p[k].get('bias')
+  h = np_norm(x, np.asarray(p['norm']['scale']), norm_type,
+              bias=nb('norm'))
   q = np.einsum('btd,dnh->btnh', h, g('w_q')) + g('b_q')
   k = np.einsum('btd,dnh->btnh', h, g('w_k')) + g('b_k')
   v = np.einsum('btd,dnh->btnh', h, g('w_v')) + g('b_v')
   if qk_norm:
-    q = np_norm(q, np.asarray(p['q_norm']['scale']), norm_type)
-    k = np_norm(k, np.asarray(p['k_norm']['scale']), norm_type)
+    q = np_norm(q, np.asarray(p['q_norm']['scale']), qk_type)
+    k = np_norm(k, np.asarray(p['k_norm']['scale']), qk_type)
   logits = np.einsum('btnh,bsnh->bnts', q, k) / np.sqrt(H)
   ctx = np.einsum('bnts,bsnh->btnh', np_softmax(logits), v)
   attn = np.einsum('btnh,nhd->btd', ctx, g('w_attn_out')) + g('b_attn_out')
@@ -54,7 +63,8 @@ def np_block(x, p, parallel, qk_norm, norm_type, approximate=True):
     hm, res = h, x + attn
   else:
     res = x + attn
-    hm = np_norm(res, np.asarray(p['mlp_norm']['scale']), norm_type)
+    hm = np_norm(res, np.asarray(p['mlp_norm']['scale']), norm_type,
+                 bias=nb('mlp_norm'))
   m = np_gelu(hm @ g('w_mlp_in') + g('b_mlp_in'), approximate)
   return res + m @ g('w_mlp_out') + g('b_mlp_out'), logits
 
@@ -132,6 +142,25 @@ class ParallelBlockTest(test_utils.TestCase):
     ref, _ = np_block(self.x, p, parallel, qk_norm, norm_type)
     self.assertEqual(y.shape, (B, T, D))
     self.assertAllClose(ref, y, rtol=2e-5, atol=2e-5, check_dtypes=False)
+
+  @parameterized.parameters(True, False)
+  def test_norm_bias(self, parallel):
+    # Standard ViT LayerNorms (with bias) on the block norms, not QK-norms.
+    layer = make_block(fused=False, parallel=parallel, norm_type='layernorm',
+                       norm_bias=True)
+    variables = init_random(layer, self.x)
+    p = variables['params']
+    names = ('norm',) if parallel else ('norm', 'mlp_norm')
+    for name in names:
+      self.assertEqual(p[name]['bias'].shape, (D,))
+    self.assertNotIn('bias', p['q_norm'])
+    y = apply(layer, variables, self.x)
+    ref, _ = np_block(self.x, p, parallel, True, 'layernorm')
+    self.assertAllClose(ref, y, rtol=2e-5, atol=2e-5, check_dtypes=False)
+    # The bias does act: zeroing it changes the output.
+    zeroed = jax.tree_util.tree_map(lambda a: a, p)
+    zeroed['norm'] = dict(p['norm'], bias=np.zeros((D,), np.float32))
+    self.assertNotAllClose(y, apply(layer, {'params': zeroed}, self.x))
 
   def test_exact_gelu_and_qk_norm_type(self):
     tpl = pax_fiddle.Config(pb.activations.GELU, approximate=False)
@@ -213,6 +242,7 @@ class ParallelBlockTest(test_utils.TestCase):
        'num_heads=4 to divide hidden_dims=30'),
       ('bias', dict(use_bias=('qkv', 'ffn')), "Unknown use_bias entries"),
       ('norm', dict(norm_type='batchnorm'), "Unknown norm_type 'batchnorm'"),
+      ('norm_bias', dict(norm_bias=True), "norm_bias=True needs norm_type"),
   )
   def test_bad_config(self, overrides, message):
     kwargs = dict(model_dims=D, num_heads=N, hidden_dims=F)
@@ -222,11 +252,6 @@ class ParallelBlockTest(test_utils.TestCase):
     with self.assertRaisesRegex(ValueError, message):
       with base_layer.JaxContext.new_context():
         layer.init(jax.random.PRNGKey(0), self.x)
-
-  def test_block_flops(self):
-    # 22B/14 at 224 px: 48 blocks, 256 tokens.
-    flops = pb.block_flops(6144, 24576, 256)
-    self.assertEqual(flops, 2 * (256 * (4 + 8) * 6144**2 + 2 * 256**2 * 6144))
 
 
 if __name__ == '__main__':

@@ -77,6 +77,15 @@ class VariantsTest(test_utils.TestCase):
     self.assertEqual((cfg.block_tpl.parallel, cfg.block_tpl.fused,
                       cfg.block_tpl.qk_norm), (False, False, False))
 
+  def test_norm_bias_reaches_block_and_final_norm(self):
+    cfg = variants.encoder_config('Ti/16', 32, num_layers=1,
+                                  norm_type='layernorm', norm_bias=True)
+    self.assertTrue(cfg.block_tpl.norm_bias)
+    params, _ = abstract_params(cfg, 32)
+    self.assertIn('bias', params['encoder_norm'])
+    self.assertIn('bias', params['blocks']['block']['norm'])
+    self.assertNotIn('bias', params['blocks']['block']['q_norm'])
+
 
 if __name__ == '__main__':
   absltest.main()

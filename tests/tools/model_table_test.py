@@ -40,11 +40,12 @@ class ModelTableTest(test_utils.TestCase):
     self.assertLess(abs(counts['encoder'] / 21_743e6 - 1), 0.005)
 
   def test_flops(self):
-    # B/16 at 224: 196 tokens; 12 x (12 D^2 T + 2 T^2 D) MACs + stem.
+    # B/16 at 224: 196 tokens; forward 2 N + 4 L D T per token, N = blocks
+    # + patch embedding + final norm (no position embedding).
     d, t = 768, 196
-    macs = 12 * (12 * d * d * t + 2 * t * t * d) + t * 768 * d
+    n = expected_encoder_params('B/16') - t * d
     self.assertAlmostEqual(model_table.forward_gflops('B/16'),
-                           2 * macs / 1e9)
+                           t * (2 * n + 4 * 12 * d * t) / 1e9)
 
   def test_main_json(self):
     with tempfile.TemporaryDirectory() as tmp:

@@ -32,7 +32,8 @@ class PlanToolTest(test_utils.TestCase):
     self.assertIn('fsdp_all_gather_weights(data)', text)
     self.assertEqual(got['mesh'], {'data': 256, 'mdl': 4})
     self.assertEqual(got['batch_per_device'], 256)
-    self.assertAlmostEqual(got['num_params'] / 1e9, 21.74, delta=0.05)
+    self.assertAlmostEqual(got['num_params'] / 1e9, 22.21, delta=0.01)
+    self.assertIn('network/blocks/block/w_in', [w['name'] for w in got['weights']])
     mem = got['memory_bytes']
     self.assertAlmostEqual(mem['total'], sum(
         v for k, v in mem.items() if k != 'total'))

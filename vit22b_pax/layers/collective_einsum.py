@@ -11,42 +11,35 @@ model-axis collective overlaps the matmul ("asynchronous parallel linear
 operations", ViT-22B §3). It creates no variables: checkpoints are the same
 with it on or off.
 
-For an equation 'xs,ws->ys' (x activations, w weight):
-  c: the first contracted letter in w's order (in x and w, not in ys);
-  o: the first output letter of w in w's order (in w and ys, not in x);
-  b: the first batch letter of x (in x and ys, not in w).
-Shardings inside the shard_map (k = size of the model axis 'mdl'):
-  x [.. b .. c ..]: b on the batch axes, c on 'mdl'   (both forms)
-  y [.. b .. o ..]: b on the batch axes, o on 'mdl'   (both forms)
-  w: 'all_gather': o on 'mdl' (column-parallel, x blocks travel);
-     'reduce_scatter': c on 'mdl' (row-parallel, partial sums of y travel).
-'auto' moves the smaller side: all_gather iff |c-dims of x| < |o-dims of y|
-(per token), reduce_scatter if larger; on a tie all_gather iff w has no more
-contracted letters than output letters. For the ViT-22B block as sharded by
-`vit22b_pax.layers.sharding` ('btd,dne->btne' with w_in (data, mdl, -);
-'btnc,ncd->btd' with w_out (mdl, -, data); likewise unfused) 'auto' picks
-all_gather for every in-einsum and reduce_scatter for every out-einsum, which
-matches those weight layouts; forcing the other form makes XLA reshard the
-weight first. Other mesh axes (e.g. FSDP 'data' on d) are gathered by XLA
-before the op, as in the paper.
+The form (all-gather-matmul or matmul-reduce-scatter) follows the weight's
+actual split, which `ViT22BBlock` and `CollectiveLinear` pass from their
+`WeightSharding` (see `vit22b_pax.core.tensor_parallel`, which also holds
+the planning and the shard_map wrapper): the model axis on an output dim of
+w means all-gather, on a contracted dim reduce-scatter, on none a plain
+einsum; an explicit `mode` that contradicts the split is an error, never a
+silent reshard. Layers that pass no split get the size rule of 'auto'.
+For the ViT-22B block as `vit22b_pax.layers.sharding` shards it, every
+in-einsum ('md,dk->mk', w (data, mdl)) is an all-gather-matmul and every
+out-einsum ('mk,kd->md', w (mdl, data)) a matmul-reduce-scatter, fused and
+unfused alike.
 
 With no mesh, one device, or a model axis of size 1, and during `init`
 (variables never depend on it), it is a plain `jnp.einsum`.
+
+`enable_collective_matmul(encoder_p, mode=..., bidirectional=...)` switches
+a config tree: 'off' (unchanged), 'auto' (every block matmul as a ring),
+'all_gather' / 'reduce_scatter' (only the matmuls of that form as rings, the
+others left to XLA).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import math
-import string
 from typing import Any, Mapping, Sequence
 
 import jax
 from jax import numpy as jnp
-from jax.experimental.shard_map import shard_map
 from jax.interpreters import pxla
-from jax.sharding import PartitionSpec as P
 from praxis import base_layer
 from praxis import pax_fiddle
 from praxis import py_utils
@@ -54,115 +47,19 @@ from praxis import pytypes
 from praxis.layers import base_ops
 from praxis.layers import linears
 
-from vit22b_pax.layers import collective_matmul
+from vit22b_pax.core import tensor_parallel
 
 JTensor = pytypes.JTensor
 LayerTpl = pax_fiddle.Config[base_layer.BaseLayer]
 template_field = base_layer.template_field
 
-MODES = ('all_gather', 'reduce_scatter', 'auto')
-
-
-@dataclasses.dataclass(frozen=True)
-class Plan:
-  """How one einsum runs as a collective matmul.
-
-  Attributes:
-    eqn: the equation with '...' expanded.
-    form: 'all_gather' or 'reduce_scatter'.
-    letter: ring letter (c for all_gather, o for reduce_scatter).
-    x_spec: PartitionSpec of x.
-    w_spec: PartitionSpec of w.
-    out_spec: PartitionSpec of y.
-  """
-  eqn: str
-  form: str
-  letter: str
-  x_spec: P
-  w_spec: P
-  out_spec: P
-
-
-def expand_ellipsis(eqn: str, x_ndim: int) -> str:
-  """'...y,yz->...z' -> 'ay,yz->az' for a 2-D x (fresh letters)."""
-  eqn = eqn.replace(' ', '')
-  if '...' not in eqn:
-    return eqn
-  xs = eqn.split(',')[0]
-  n = x_ndim - (len(xs) - 3)
-  free = [c for c in string.ascii_letters if c not in eqn][:n]
-  return eqn.replace('...', ''.join(free))
-
-
-def plan_einsum(eqn: str, x_shape: Sequence[int], w_shape: Sequence[int],
-                mesh_shape: Mapping[str, int], mode: str = 'auto',
-                model_axis: str = 'mdl',
-                batch_axes: Sequence[str] = ('replica', 'data')) -> Plan:
-  """Chooses the form and shardings of a collective `einsum(eqn, x, w)`.
-
-  Args:
-    eqn: two-operand einsum, x first, weight second ('...' allowed in x/y).
-    x_shape: global shape of x.
-    w_shape: global shape of w.
-    mesh_shape: {axis name: size} of the mesh.
-    mode: 'all_gather', 'reduce_scatter' or 'auto' (see module docstring).
-    model_axis: the ring's mesh axis.
-    batch_axes: mesh axes that shard x's batch letter (missing ones skipped).
-
-  Returns:
-    The Plan.
-
-  Raises:
-    ValueError: unknown mode, unsupported equation, or a sharded dim not
-      divisible by its mesh axes.
-  """
-  if mode not in MODES:
-    raise ValueError(f'Unknown collective matmul mode {mode!r}; expected one '
-                     f'of {MODES}.')
-  eqn = expand_ellipsis(eqn, len(x_shape))
-  xs, ws, ys = collective_matmul.split_eqn(eqn)
-  collective_matmul.grad_eqns(eqn)
-  if len(xs) != len(x_shape) or len(ws) != len(w_shape):
-    raise ValueError(f'Einsum {eqn!r} does not match shapes {tuple(x_shape)} '
-                     f'and {tuple(w_shape)}.')
-  size = dict(zip(xs, x_shape)) | dict(zip(ws, w_shape))
-  contracted = [l for l in ws if l in xs and l not in ys]
-  outputs = [l for l in ws if l in ys and l not in xs]
-  batch = [l for l in xs if l in ys and l not in ws]
-  if not contracted or not outputs or any(l in ws for l in xs if l in ys):
-    raise ValueError(
-        f'Collective matmul needs x and w to share only contracted dims and '
-        f'w to have an output dim; got {eqn!r}.')
-  c, o = contracted[0], outputs[0]
-  k = mesh_shape[model_axis]
-  collective_matmul.check_divisible(size[c], k, f'Contracted dim {c!r} of x')
-  collective_matmul.check_divisible(size[o], k, f'Output dim {o!r} of w')
-  if mode == 'auto':
-    n = math.prod(size[l] for l in contracted)
-    m = math.prod(size[l] for l in outputs)
-    if n != m:
-      mode = 'all_gather' if n < m else 'reduce_scatter'
-    else:
-      mode = ('all_gather' if len(contracted) <= len(outputs)
-              else 'reduce_scatter')
-  b_axes = tuple(a for a in batch_axes if a in mesh_shape)
-  b_letter = batch[0] if batch and b_axes else None
-  if b_letter is not None:
-    nb = math.prod(mesh_shape[a] for a in b_axes)
-    if size[b_letter] % nb:
-      raise ValueError(
-          f'Batch dim {b_letter!r} has size {size[b_letter]}, which is not '
-          f'divisible by the {nb} devices of the batch axes {b_axes}.')
-  b_part = b_axes if len(b_axes) > 1 else b_axes[0] if b_axes else None
-
-  def spec(letters, on):
-    return P(*(model_axis if l in on else b_part if l == b_letter else None
-               for l in letters))
-
-  w_on = o if mode == 'all_gather' else c
-  return Plan(eqn=eqn, form=mode, letter=c if mode == 'all_gather' else o,
-              x_spec=spec(xs, c), w_spec=spec(ws, w_on),
-              out_spec=spec(ys, o))
+MODES = tensor_parallel.MODES
+FORMS = tensor_parallel.FORMS
+ENABLE_MODES = ('off', 'auto', 'all_gather', 'reduce_scatter')
+Plan = tensor_parallel.Plan
+expand_ellipsis = tensor_parallel.expand_ellipsis
+plan_einsum = tensor_parallel.plan_einsum
+collective_einsum = tensor_parallel.collective_einsum
 
 
 def ambient_mesh() -> jax.sharding.Mesh | None:
@@ -172,59 +69,37 @@ def ambient_mesh() -> jax.sharding.Mesh | None:
   return pxla.thread_resources.env.physical_mesh
 
 
-def collective_einsum(eqn: str, x: JTensor, w: JTensor,
-                      mesh: jax.sharding.Mesh | None, mode: str = 'auto',
-                      bidirectional: bool = False, model_axis: str = 'mdl',
-                      batch_axes: Sequence[str] = ('replica', 'data'),
-                      ) -> JTensor:
-  """`einsum(eqn, x, w)` as a ring collective matmul over `mesh`.
-
-  Args:
-    eqn: two-operand einsum, activations x first, weight w second.
-    x: global activations.
-    w: global weight.
-    mesh: the device mesh; None = plain einsum.
-    mode: 'all_gather', 'reduce_scatter' or 'auto'.
-    bidirectional: ring in both directions.
-    model_axis: the ring's mesh axis.
-    batch_axes: mesh axes sharding x's batch dim.
-
-  Returns:
-    y, sharded as plan_einsum's out_spec.
-  """
-  if mode not in MODES:
-    raise ValueError(f'Unknown collective matmul mode {mode!r}; expected one '
-                     f'of {MODES}.')
-  if (mesh is None or model_axis not in mesh.axis_names
-      or mesh.shape[model_axis] == 1):
-    return jnp.einsum(eqn, x, w)
-  plan = plan_einsum(eqn, x.shape, w.shape, dict(mesh.shape), mode,
-                     model_axis, batch_axes)
-  fn = (collective_matmul.all_gather_matmul if plan.form == 'all_gather'
-        else collective_matmul.matmul_reduce_scatter)
-  fn = functools.partial(fn, eqn=plan.eqn, letter=plan.letter,
-                         axis_name=model_axis, bidirectional=bidirectional)
-  return shard_map(fn, mesh=mesh, in_specs=(plan.x_spec, plan.w_spec),
-                   out_specs=plan.out_spec, check_rep=False)(x, w)
-
-
 class CollectiveEinsumOp(base_ops.EinsumOp):
   """EinsumOp computing weight matmuls as overlapped ring collectives.
 
   Attributes:
-    mode: 'all_gather' (x blocks travel; w column-parallel), 'reduce_scatter'
-      (partial sums travel; w row-parallel) or 'auto' (the smaller side
-      travels; see the module docstring).
+    mode: 'auto' (the form the weight's split implies; without one, the
+      smaller side travels), 'all_gather' (x blocks travel; w
+      column-parallel) or 'reduce_scatter' (partial sums travel; w
+      row-parallel). An explicit mode that contradicts the split a layer
+      passes raises ValueError.
     bidirectional: send blocks both ways round the ring (about half the
       steps, both links busy).
     model_axis: mesh axis of the ring (tensor parallelism).
     batch_axes: mesh axes that shard the batch dim of x.
+    accum_dtype: dtype of the travelling reduce-scatter partial sums (e.g.
+      'float32' for bfloat16 models); None = the operands' dtype.
+    forms: the forms run as rings; einsums planned to another form are left
+      to XLA's partitioner.
+    weight_sharding: the weight's split when the calling layer passes none
+      (CollectiveLinear sets its `wt` here).
   """
+
+  # Layers pass `weight_sharding=` to ops that declare this.
+  accepts_weight_sharding = True
 
   mode: str = 'auto'
   bidirectional: bool = False
   model_axis: str = 'mdl'
   batch_axes: tuple[str, ...] = ('replica', 'data')
+  accum_dtype: str | None = None
+  forms: tuple[str, ...] = FORMS
+  weight_sharding: tuple[Any, ...] | None = None
 
   def _mesh(self) -> jax.sharding.Mesh | None:
     mesh = ambient_mesh()
@@ -240,15 +115,17 @@ class CollectiveEinsumOp(base_ops.EinsumOp):
         contiguous_submeshes=self.contiguous_submeshes)
     return jax.sharding.Mesh(devices, self.mesh_axis_names)
 
-  def __call__(self, equation: str, *args: JTensor) -> JTensor:
+  def __call__(self, equation: str, *args: JTensor,
+               weight_sharding: Sequence[Any] | None = None) -> JTensor:
     """Computes `einsum(equation, x, w)`.
 
     Args:
-      equation: two-operand einsum, e.g. 'btd,dne->btne'.
-      *args: x (activations, e.g. [B, T, D]) and w (weight, e.g. [D, N, E]).
+      equation: two-operand einsum, e.g. 'md,dk->mk'.
+      *args: x (activations, e.g. [M, D]) and w (weight, e.g. [D, K]).
+      weight_sharding: w's split as stored (one entry per dim of w).
 
     Returns:
-      The einsum result, e.g. [B, T, N, E].
+      The einsum result, e.g. [M, K].
     """
     if len(args) != 2:
       raise ValueError(f'CollectiveEinsumOp takes two operands (x, w); got '
@@ -260,18 +137,22 @@ class CollectiveEinsumOp(base_ops.EinsumOp):
       # jax_threefry_partitionable=False its random draws then differ from
       # the unsharded ones.)
       return jnp.einsum(equation, *args)
-    return collective_einsum(equation, *args, mesh=self._mesh(),
-                             mode=self.mode, bidirectional=self.bidirectional,
-                             model_axis=self.model_axis,
-                             batch_axes=self.batch_axes)
+    if weight_sharding is None:
+      weight_sharding = self.weight_sharding
+    return collective_einsum(
+        equation, *args, mesh=self._mesh(), mode=self.mode,
+        bidirectional=self.bidirectional, model_axis=self.model_axis,
+        batch_axes=self.batch_axes, weight_sharding=weight_sharding,
+        accum_dtype=self.accum_dtype, forms=self.forms)
 
 
 class CollectiveLinear(linears.Linear):
   """praxis `Linear` whose matmul is a ring collective matmul.
 
-  Same variable ('w' [input_dims, output_dims]) as `Linear`. Shard w on
-  ('data', 'mdl') for all_gather (column-parallel) or ('mdl', 'data') for
-  reduce_scatter (row-parallel).
+  Same variable ('w' [input_dims, output_dims]) as `Linear`. The form
+  follows w's split `weight_split_dims_mapping.wt`: ('data', 'mdl') is an
+  all-gather-matmul (column-parallel), ('mdl', 'data') a
+  matmul-reduce-scatter (row-parallel).
 
   Attributes:
     einsum_tpl: the einsum op; a `CollectiveEinsumOp` (set its mode /
@@ -280,18 +161,33 @@ class CollectiveLinear(linears.Linear):
 
   einsum_tpl: LayerTpl = template_field(CollectiveEinsumOp)
 
+  def create_child(self, name: str, params: LayerTpl) -> None:
+    if (name == 'einsum' and isinstance(params, pax_fiddle.Config)
+        and issubclass(params.cls, CollectiveEinsumOp)):
+      wt = self.weight_split_dims_mapping.wt
+      params.weight_sharding = None if wt is None else tuple(wt)
+    super().create_child(name, params)
+
 
 def collective_einsum_config(mode: str = 'auto', bidirectional: bool = False,
                              model_axis: str = 'mdl',
                              batch_axes: Sequence[str] = ('replica', 'data'),
-                             ) -> LayerTpl:
+                             accum_dtype: str | None = None,
+                             forms: Sequence[str] = FORMS) -> LayerTpl:
   """A `CollectiveEinsumOp` config for an `*einsum_tpl` field."""
   if mode not in MODES:
     raise ValueError(f'Unknown collective matmul mode {mode!r}; expected one '
                      f'of {MODES}.')
+  bad = set(forms) - set(FORMS)
+  if bad or not forms:
+    raise ValueError(f'forms {tuple(forms)} must be a non-empty subset of '
+                     f'{FORMS}.')
+  if accum_dtype is not None:
+    accum_dtype = jnp.dtype(accum_dtype).name
   return pax_fiddle.Config(CollectiveEinsumOp, mode=mode,
                            bidirectional=bidirectional, model_axis=model_axis,
-                           batch_axes=tuple(batch_axes))
+                           batch_axes=tuple(batch_axes),
+                           accum_dtype=accum_dtype, forms=tuple(forms))
 
 
 def _walk(cfg: Any, seen: set[int]):
@@ -313,11 +209,11 @@ def _walk(cfg: Any, seen: set[int]):
 
 
 def enable_collective_matmul(
-    cfg: LayerTpl, kinds: Sequence[str] = ('in', 'out'),
-    mode: str | Mapping[str, str] = 'auto', bidirectional: bool = False,
-    model_axis: str = 'mdl',
-    batch_axes: Sequence[str] = ('replica', 'data')) -> LayerTpl:
-  """Switches on collective matmuls in a layer config tree, in place.
+    cfg: LayerTpl, mode: str | Mapping[str, str] = 'auto',
+    bidirectional: bool = False, kinds: Sequence[str] = ('in', 'out'),
+    model_axis: str = 'mdl', batch_axes: Sequence[str] = ('replica', 'data'),
+    accum_dtype: str | None = None) -> LayerTpl:
+  """Switches collective matmuls in a layer config tree, in place.
 
   Sets every `<kind>_einsum_tpl` field (kind 'in' / 'out' for `ViT22BBlock`;
   kind 'einsum' means the plain `einsum_tpl` of praxis `Linear`,
@@ -325,22 +221,42 @@ def enable_collective_matmul(
 
   Args:
     cfg: e.g. a `ViT22BEncoder`, `ViT22BBlock` or model config.
+    mode: 'off': cfg unchanged. 'auto': every einsum of `kinds` runs as a
+      ring, in the form its weight's split implies (for the ViT-22B layout:
+      in-einsums all-gather, out-einsums reduce-scatter). 'all_gather' /
+      'reduce_scatter': only the einsums of that form run as rings, the
+      others stay with XLA. Or {kind: op mode} to force an op mode per kind
+      (the op raises if it contradicts a weight's split).
+    bidirectional: ring in both directions. Right where both directions of
+      the model axis are separate links (TPU ICI torus, NVLink/NVSwitch
+      rings with k >= 3): half the steps. At k = 2 both directions are the
+      same single step, so it only adds work.
     kinds: which einsum fields to switch.
-    mode: one mode for all kinds, or {kind: mode}.
-    bidirectional: ring in both directions.
     model_axis: the ring's mesh axis.
     batch_axes: mesh axes sharding the batch.
+    accum_dtype: dtype of travelling reduce-scatter partial sums (e.g.
+      'float32' for a bfloat16 model).
 
   Returns:
-    cfg (mutated).
+    cfg (mutated unless mode is 'off').
 
   Raises:
     ValueError: a kind has no matching field anywhere in cfg, or bad mode.
   """
-  modes = dict(mode) if isinstance(mode, Mapping) else {k: mode for k in kinds}
+  if isinstance(mode, Mapping):
+    ops = {k: dict(mode=m) for k, m in mode.items()}
+  elif mode == 'off':
+    return cfg
+  elif mode == 'auto':
+    ops = {k: dict(mode='auto') for k in kinds}
+  elif mode in FORMS:
+    ops = {k: dict(mode='auto', forms=(mode,)) for k in kinds}
+  else:
+    raise ValueError(f'Unknown collective matmul mode {mode!r}; expected one '
+                     f'of {ENABLE_MODES} or a {{kind: mode}} mapping.')
   for kind in kinds:
-    if kind not in modes:
-      raise ValueError(f'No mode given for kind {kind!r}; got {modes}.')
+    if kind not in ops:
+      raise ValueError(f'No mode given for kind {kind!r}; got {mode}.')
     field = 'einsum_tpl' if kind == 'einsum' else f'{kind}_einsum_tpl'
     found = 0
     for sub in list(_walk(cfg, set())):
@@ -348,7 +264,8 @@ def enable_collective_matmul(
       if isinstance(op, pax_fiddle.Config) and issubclass(
           op.__fn_or_cls__, base_ops.EinsumOp):
         setattr(sub, field, collective_einsum_config(
-            modes[kind], bidirectional, model_axis, batch_axes))
+            bidirectional=bidirectional, model_axis=model_axis,
+            batch_axes=batch_axes, accum_dtype=accum_dtype, **ops[kind]))
         found += 1
     if not found:
       raise ValueError(f'No {field!r} holding an EinsumOp config found in '

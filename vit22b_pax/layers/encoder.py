@@ -79,6 +79,11 @@ class ViT22BEncoder(base_layer.BaseLayer):
       name/value, e.g. 'save_nothing', 'save_dot_only',
       'save_qkv_out_proj' (fused in-projection + out-projection).
     norm_type: final norm; None = block_tpl.norm_type.
+    norm_bias: LayerNorm bias on the final norm (standard ViTs); None =
+      block_tpl.norm_bias.
+    gelu_approximate: GELU of the block MLPs and the MAP head's MLP: True =
+      tanh approximation (big_vision, praxis), False = exact erf GELU
+      (timm, PyTorch's nn.GELU); None = as the templates set it.
     block_tpl: ViT22BBlock template; model_dims / num_heads / hidden_dims
       are filled in from the encoder.
     map_head_tpl: MAPHead template (dims filled in; used if pooling='map').
@@ -96,6 +101,8 @@ class ViT22BEncoder(base_layer.BaseLayer):
   scan: bool = True
   remat_policy: str | None = None
   norm_type: str | None = None
+  norm_bias: bool | None = None
+  gelu_approximate: bool | None = None
   block_tpl: LayerTpl = template_field(parallel_block.ViT22BBlock)
   map_head_tpl: LayerTpl = template_field(map_head.MAPHead)
 
@@ -164,6 +171,7 @@ class ViT22BEncoder(base_layer.BaseLayer):
     block.model_dims = d
     block.num_heads = self.num_heads
     block.hidden_dims = self.hidden_dims
+    self._set_gelu(block)
     if self.scan:
       self.create_child('blocks', pax_fiddle.Config(
           repeats.Repeat, sub_tpl=block, x_times=self.num_layers,
@@ -173,14 +181,26 @@ class ViT22BEncoder(base_layer.BaseLayer):
       self.create_children('blocks', [block.clone()
                                       for _ in range(self.num_layers)])
     norm_type = self.norm_type or block.norm_type
+    norm_bias = block.norm_bias if self.norm_bias is None else self.norm_bias
     self.create_child('encoder_norm', parallel_block.norm_config(
-        norm_type, d, 'encoder_norm'))
+        norm_type, d, 'encoder_norm', use_bias=norm_bias))
     if self.pooling == 'map':
       head = self.map_head_tpl.clone()
       head.model_dims = d
       head.num_heads = head.num_heads or self.num_heads
       head.hidden_dims = head.hidden_dims or self.hidden_dims
+      self._set_gelu(head)
       self.create_child('map_head', head)
+
+  def _set_gelu(self, layer_p: LayerTpl) -> None:
+    """Applies `gelu_approximate` to a (cloned) block or head template."""
+    if self.gelu_approximate is None:
+      return
+    if not hasattr(layer_p.activation_tpl, 'approximate'):
+      raise ValueError(
+          f'gelu_approximate={self.gelu_approximate} needs a GELU activation; '
+          f'{layer_p.cls.__name__} has {layer_p.activation_tpl.cls.__name__}.')
+    layer_p.activation_tpl.approximate = bool(self.gelu_approximate)
 
   def _shard(self, x: JTensor, split: SplitDimsMapping) -> JTensor:
     return base_layer.maybe_shard(x, split, self.mesh_axis_names)

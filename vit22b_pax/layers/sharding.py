@@ -16,7 +16,9 @@ One function sets every `WeightSharding` / `ActivationSharding` field of a
                bnts=(batch, mdl, -, -)  btf=(batch, -, mdl)  bd=(batch, mdl)
 
 Sharding N over 'mdl' keeps each device's slice of the fused weights
-self-contained (whole heads + their MLP columns), see `parallel_block`.
+self-contained (whole heads + their MLP columns), see `parallel_block`. The
+block's part of the layout is `vit22b_pax.core.tensor_parallel.block_splits`
+(shared with the pure-JAX path).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Sequence
 
 from praxis import pax_fiddle
 
+from vit22b_pax.core import tensor_parallel
 from vit22b_pax.layers import encoder as encoder_lib
 
 MESH_AXIS_NAMES = ('replica', 'data', 'mdl')
@@ -74,15 +77,10 @@ def set_sharding(
   ap.btd = (batch, None, mdl)
   ap.bd = (batch, mdl)
 
+  weights, acts = tensor_parallel.block_splits(data, mdl, batch)
   for layer_p in (encoder_p.block_tpl, encoder_p.map_head_tpl):
-    lwp = layer_p.weight_split_dims_mapping
-    lwp.dnh = (data, mdl, None)
-    lwp.nhd = (mdl, None, data)
-    lwp.df = (data, mdl)
-    lwp.fd = (mdl, data)
-  bap = encoder_p.block_tpl.activation_split_dims_mapping
-  bap.btd = (batch, None, mdl)
-  bap.btnh = (batch, None, mdl, None)
-  bap.bnts = (batch, mdl, None, None)
-  bap.btf = (batch, None, mdl)
+    for key, split in weights.items():
+      setattr(layer_p.weight_split_dims_mapping, key, split)
+  for kind, split in acts.items():
+    setattr(encoder_p.block_tpl.activation_split_dims_mapping, kind, split)
   return encoder_p

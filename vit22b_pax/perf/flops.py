@@ -1,137 +1,163 @@
 # Copyright 2026 The vit22b_pax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Model FLOPs and MFU, counted the way the ViT-22B paper counts them.
+"""Parameter and FLOP counts of an encoder config, and MFU.
 
-ViT-22B (Dehghani et al. 2023, §3 / Table 1) reports 54.9% MFU using PaLM's
-definition (Chowdhery et al. 2022, appendix B): per token, a training step
-(forward + backward, no rematerialisation) costs
+The one implementation of both counts: every caller (MFU summaries, the
+model table, the benchmark, the scale plan, the shape-bias-vs-size script)
+derives them from a `pax_fiddle.Config[ViT22BEncoder]`, honouring its
+switches (fused / unfused, parallel / sequential, use_bias, qk_norm, norm
+type and bias, pooling, CLS token). Block parameters come from
+`vit22b_pax.core.block` (the block's own parameter specs); a test checks
+every count against abstract initialisation.
+
+FLOPs are counted as the ViT-22B paper counts them (Dehghani et al. 2023,
+§3 / Table 1: 54.9% MFU), with PaLM's definition (Chowdhery et al. 2022,
+appendix B): per token a training step (forward + backward, no
+rematerialisation) costs
 
     6 N + 12 L D T   FLOPs,
 
-with N the non-embedding parameters (each weight: 2 FLOPs per token forward,
-4 backward), L layers, D width and T the sequence length (the QK^T and PV
-matmuls: 2 * 2 L D T forward, twice that backward). Recomputation from remat
-is *not* model FLOPs.
-
-For a ViT the "embedding" is a patch matmul, so it is counted like any other
-weight (6 P^2 C D per token); the position embedding is an addition and is
-not counted. The classification head runs once per image (6 D K). With an
-actual parameter count (`num_params=`), N is taken from it instead (that is
-what the paper does with its 21.743B).
+N the parameters applied to every token (each: 2 FLOPs forward, 4 backward),
+L layers, D width, T the sequence length (QK^T and PV: 2 * 2 L D T forward,
+twice that backward). Recomputation from remat is *not* model FLOPs. For a
+ViT, N = blocks + patch embedding (a matmul) + final norm; the position
+embedding and CLS token are additions, not counted. Per image the head adds:
+MAP pooling (k / v projections of every token, one probe query's attention:
+12 D T, the probe path and MLP once) and the classifier (6 D K). Forward only
+is a third of everything.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from praxis import pax_fiddle
 
-from vit22b_pax.layers import variants as variants_lib
+from vit22b_pax.core import block as core_block
+from vit22b_pax.layers import encoder as encoder_lib
 
+EncoderConfig = pax_fiddle.Config[encoder_lib.ViT22BEncoder]
 
-def resolve_variant(variant) -> tuple[variants_lib.Variant, int, str]:
-  """'B/16' or a (Variant, patch) pair -> (Variant, patch, display name)."""
-  if isinstance(variant, tuple) and len(variant) == 2 and isinstance(
-      variant[0], variants_lib.Variant):
-    var, patch = variant
-    if int(patch) <= 0:
-      raise ValueError(f'patch size must be positive, got {patch}.')
-    return var, int(patch), f'{var.name}/{patch}'
-  var, patch = variants_lib.decode_variant(variant)
-  return var, patch, str(variant)
+flops_per_token = core_block.train_flops_per_token
 
 
-def flops_per_token(num_params: float, num_layers: int, model_dims: int,
-                    seq_len: int) -> float:
-  """PaLM's training FLOPs per token: 6 N + 12 L D T."""
-  for name, value in (('num_params', num_params), ('num_layers', num_layers),
-                      ('model_dims', model_dims), ('seq_len', seq_len)):
-    if not value > 0:
-      raise ValueError(f'{name} must be > 0, got {value!r}.')
-  return 6.0 * num_params + 12.0 * num_layers * model_dims * seq_len
+def block_config(encoder_p: EncoderConfig) -> core_block.BlockConfig:
+  """The `core.block.BlockConfig` of an encoder config's blocks."""
+  b = encoder_p.block_tpl
+  act = getattr(b, 'activation_tpl', None)
+  return core_block.BlockConfig(
+      model_dims=encoder_p.model_dims, num_heads=encoder_p.num_heads,
+      hidden_dims=encoder_p.hidden_dims, parallel=b.parallel, fused=b.fused,
+      qk_norm=b.qk_norm, use_bias=tuple(b.use_bias), norm_type=b.norm_type,
+      qk_norm_type=b.qk_norm_type, norm_bias=b.norm_bias,
+      gelu_approximate=getattr(act, 'approximate', True))
 
 
-def block_params(model_dims: int, hidden_dims: int, num_heads: int,
-                 parallel: bool = True) -> int:
-  """Parameters of one ViT-22B encoder block.
+def _map_head_counts(encoder_p: EncoderConfig) -> tuple[int, int]:
+  """(params applied to every token, params applied once) of the MAP head."""
+  h = encoder_p.map_head_tpl
+  d = encoder_p.model_dims
+  f = h.hidden_dims or encoder_p.hidden_dims or 4 * d
+  bias = 1 if h.use_bias else 0
+  norm_bias = h.norm_bias and h.norm_type == 'layernorm'
+  per_token = 2 * (d * d + bias * d)              # w_k, w_v (+ b_k, b_v)
+  once = (d                                        # probe
+          + 2 * (d * d + bias * d)                 # w_q, w_out (+ biases)
+          + d + (d if norm_bias else 0)            # norm
+          + d * f + f * d + bias * (f + d))        # MLP
+  return per_token, once
 
-  QKV without bias (3 D^2), attention output D^2 + D bias, MLP D F + F and
-  F D + D with biases, scale-only norms: one (parallel) or two (sequential)
-  of size D and the two QK-norm scales of size D/N.
+
+def encoder_param_counts(encoder_p: EncoderConfig) -> dict[str, int]:
+  """Parameter counts of an encoder config, by part.
+
+  Returns:
+    {'block': one block, 'blocks': all blocks, 'stem': patch embedding
+     kernel + bias, 'posemb': position embedding, 'cls': CLS token,
+     'encoder_norm': final norm, 'map_head': MAP head (0 unless
+     pooling='map'), 'encoder': everything but the MAP head (the papers'
+     convention), 'total': all}.
   """
-  d, f = model_dims, hidden_dims
-  norms = (1 if parallel else 2) * d + 2 * (d // num_heads)
-  return 4 * d * d + d + 2 * d * f + f + d + norms
+  d, p, c = encoder_p.model_dims, encoder_p.patch_size, encoder_p.num_channels
+  if encoder_p.num_layers <= 0:
+    raise ValueError(f'num_layers must be positive, got '
+                     f'{encoder_p.num_layers}.')
+  block = core_block.param_count(block_config(encoder_p))
+  gh, gw = encoder_p.pos_emb_grid
+  norm_type = encoder_p.norm_type or encoder_p.block_tpl.norm_type
+  norm_bias = (encoder_p.block_tpl.norm_bias if encoder_p.norm_bias is None
+               else encoder_p.norm_bias)
+  if norm_bias and norm_type != 'layernorm':
+    raise ValueError(f'Final norm bias needs layernorm, got {norm_type!r}.')
+  counts = dict(
+      block=block, blocks=encoder_p.num_layers * block,
+      stem=p * p * c * d + d, posemb=gh * gw * d,
+      cls=d if encoder_p.cls_token else 0,
+      encoder_norm=d * (2 if norm_bias else 1),
+      map_head=(sum(_map_head_counts(encoder_p))
+                if encoder_p.pooling == 'map' else 0))
+  counts['encoder'] = (counts['blocks'] + counts['stem'] + counts['posemb']
+                       + counts['cls'] + counts['encoder_norm'])
+  counts['total'] = counts['encoder'] + counts['map_head']
+  return counts
 
 
 @dataclasses.dataclass(frozen=True)
 class FlopsCount:
-  """Training FLOPs of one image (forward + backward), by the paper's count.
+  """Model FLOPs of one image, by the paper's count.
 
   Attributes:
-    variant: e.g. 'B/16'.
     image_size: input side in pixels.
-    tokens: T = (image_size / patch)^2.
-    num_params: N used for 6N (encoder blocks + patch embedding + head unless
-      given explicitly).
-    per_token: 6 N_tok + 12 L D T, N_tok excluding the head.
-    per_image: per_token * T + head FLOPs.
-    forward_per_image: one third of the weight FLOPs and of the attention
-      FLOPs (2 N + 4 L D T per token), for inference rates.
+    tokens: sequence length T (patches, plus the CLS token).
+    num_params: all parameters, classifier included.
+    per_token: training FLOPs per token in the encoder, 6 N + 12 L D T.
+    head_per_image: training FLOPs of pooling + classifier per image.
+    per_image: training FLOPs per image (per_token * T + head).
+    forward_per_image: forward FLOPs per image (a third of per_image).
   """
 
-  variant: str
   image_size: int
   tokens: int
-  num_params: float
+  num_params: int
   per_token: float
+  head_per_image: float
   per_image: float
   forward_per_image: float
 
 
-def vit_flops(variant: str, image_size: int = 224, num_classes: int = 1000,
-              num_params: float | None = None, channels: int = 3,
-              parallel: bool = True) -> FlopsCount:
-  """FLOPs per image for a ViT variant.
+def encoder_flops(encoder_p: EncoderConfig, image_size: int,
+                  num_classes: int = 0) -> FlopsCount:
+  """Training and forward FLOPs per image of an encoder + classifier.
 
   Args:
-    variant: 'B/16', '22B/14', ... (see `vit22b_pax.layers.variants`), or
-      a (Variant, patch) pair for a size outside the table.
-    image_size: square input side; must be a multiple of the patch size.
-    num_classes: head outputs (0 for no head).
-    num_params: actual total parameter count; if given, N = num_params minus
-      the head, and the patch embedding is assumed included in it.
-    channels: input channels.
-    parallel: count the block's norms as parallel (one) or sequential (two);
-      only changes N by D per layer.
+    encoder_p: the encoder config.
+    image_size: square input side; a multiple of the patch size.
+    num_classes: classifier outputs (0: no classifier).
 
   Returns:
     A `FlopsCount`.
   """
-  var, patch, variant = resolve_variant(variant)
-  if image_size <= 0 or image_size % patch:
+  p = encoder_p.patch_size
+  if image_size <= 0 or image_size % p:
     raise ValueError(f'image_size must be a positive multiple of the patch '
-                     f'size {patch}, got {image_size}.')
+                     f'size {p}, got {image_size}.')
   if num_classes < 0:
     raise ValueError(f'num_classes must be >= 0, got {num_classes}.')
-  d, depth = var.model_dims, var.num_layers
-  tokens = (image_size // patch) ** 2
-  head = d * num_classes + num_classes
-  if num_params is None:
-    stem = patch * patch * channels * d + d
-    n_tok = depth * block_params(d, var.hidden_dims, var.num_heads,
-                                 parallel) + stem
-    total = n_tok + head
-  else:
-    if num_params <= head:
-      raise ValueError(f'num_params={num_params} is not larger than the head '
-                       f'({head} parameters).')
-    total = float(num_params)
-    n_tok = total - head
+  counts = encoder_param_counts(encoder_p)
+  d, depth = encoder_p.model_dims, encoder_p.num_layers
+  tokens = (image_size // p)**2 + int(encoder_p.cls_token)
+  n_tok = counts['blocks'] + counts['stem'] + counts['encoder_norm']
   per_token = flops_per_token(n_tok, depth, d, tokens)
-  per_image = per_token * tokens + 6.0 * head
-  forward = (2.0 * n_tok + 4.0 * depth * d * tokens) * tokens + 2.0 * head
-  return FlopsCount(variant=variant, image_size=image_size, tokens=tokens,
-                    num_params=total, per_token=per_token,
-                    per_image=per_image, forward_per_image=forward)
+  head = 0.0
+  if encoder_p.pooling == 'map':
+    per_tok, once = _map_head_counts(encoder_p)
+    head += 6.0 * (per_tok * tokens + once - d) + 12.0 * d * tokens
+  classifier = d * num_classes + num_classes
+  head += 6.0 * classifier
+  per_image = per_token * tokens + head
+  return FlopsCount(image_size=image_size, tokens=tokens,
+                    num_params=counts['total'] + classifier,
+                    per_token=per_token, head_per_image=head,
+                    per_image=per_image, forward_per_image=per_image / 3)
 
 
 def mfu(model_flops_per_sec: float, peak_flops: float) -> float:
@@ -145,14 +171,3 @@ def mfu_from_tokens(tokens_per_sec: float, per_token_flops: float,
                     peak_flops: float) -> float:
   """MFU from a per-chip token rate (the paper's 1.15k tokens/s form)."""
   return mfu(tokens_per_sec * per_token_flops, peak_flops)
-
-
-def encoder_flops(encoder_p, image_size: int, num_classes: int = 0
-                  ) -> FlopsCount:
-  """FLOPs per image of a ViT22BEncoder config (+ a head of num_classes)."""
-  var = variants_lib.Variant('custom', encoder_p.model_dims,
-                             encoder_p.num_layers, encoder_p.hidden_dims,
-                             encoder_p.num_heads)
-  return vit_flops((var, encoder_p.patch_size), image_size,
-                   num_classes=num_classes,
-                   parallel=encoder_p.block_tpl.parallel)

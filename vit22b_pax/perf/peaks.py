@@ -119,6 +119,40 @@ def chip_from_device_kind(device_kind: str) -> str | None:
   return None
 
 
+def matmul_times(sizes: tuple[int, ...] = (2048, 3072, 4096),
+                 repeats: int = 3,
+                 dtype: str = 'float32') -> dict[int, list[float]]:
+  """Seconds of `repeats` timed n x n matmuls per size on device 0.
+
+  Each size is compiled and run once untimed first. Not cached: call it
+  right where the rate is needed (a shared host's speed drifts).
+  """
+  if not sizes or min(sizes) <= 0 or repeats <= 0:
+    raise ValueError(f'Need positive sizes and repeats, got sizes={sizes}, '
+                     f'repeats={repeats}.')
+  device = jax.devices()[0]
+  matmul = jax.jit(lambda a, b: a @ b)
+  rng = np.random.default_rng(0)
+  out = {}
+  for n in sizes:
+    a = jax.device_put(
+        jnp.asarray(rng.standard_normal((n, n)), dtype=dtype), device)
+    b = jax.device_put(
+        jnp.asarray(rng.standard_normal((n, n)), dtype=dtype), device)
+    matmul(a, b).block_until_ready()
+    out[n] = []
+    for _ in range(repeats):
+      t0 = time.perf_counter()
+      matmul(a, b).block_until_ready()
+      out[n].append(time.perf_counter() - t0)
+  return out
+
+
+def best_rate(times: dict[int, list[float]]) -> float:
+  """max over sizes and runs of 2 n^3 / seconds."""
+  return max(2.0 * n**3 / min(t) for n, t in times.items())
+
+
 @functools.lru_cache(maxsize=None)
 def measured_matmul_peak(sizes: tuple[int, ...] = (2048, 3072, 4096),
                          repeats: int = 3,
@@ -133,24 +167,7 @@ def measured_matmul_peak(sizes: tuple[int, ...] = (2048, 3072, 4096),
   Returns:
     max over sizes and repeats of 2 n^3 / seconds.
   """
-  if not sizes or min(sizes) <= 0 or repeats <= 0:
-    raise ValueError(f'Need positive sizes and repeats, got sizes={sizes}, '
-                     f'repeats={repeats}.')
-  device = jax.devices()[0]
-  matmul = jax.jit(lambda a, b: a @ b)
-  best = 0.0
-  rng = np.random.default_rng(0)
-  for n in sizes:
-    a = jax.device_put(
-        jnp.asarray(rng.standard_normal((n, n)), dtype=dtype), device)
-    b = jax.device_put(
-        jnp.asarray(rng.standard_normal((n, n)), dtype=dtype), device)
-    matmul(a, b).block_until_ready()
-    for _ in range(repeats):
-      t0 = time.perf_counter()
-      matmul(a, b).block_until_ready()
-      best = max(best, 2.0 * n**3 / (time.perf_counter() - t0))
-  return best
+  return best_rate(matmul_times(sizes, repeats, dtype))
 
 
 def peak_flops_per_chip(override: float | None = None,

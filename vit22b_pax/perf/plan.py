@@ -2,26 +2,34 @@
 # SPDX-License-Identifier: Apache-2.0
 """Scale plan: memory, communication and step time of a sharded ViT-22B step.
 
-An analytic model of one training step of the ViT-22B layout (paper §3,
-"asynchronous parallel linear operations"; VIT22B.md §2.1) on a 2-D mesh
-data x mdl:
+An analytic model of one training step of an encoder config (+ classifier)
+on a mesh (replica x) data x mdl (paper §3, "asynchronous parallel linear
+operations"; VIT22B.md §2.1). The model's parameters and their shardings are
+read from the model itself: the encoder config with
+`vit22b_pax.layers.sharding.set_sharding` applied, inside the classifier
+model, abstract-initialised (`abstract_init_with_metadata`: shapes, each
+weight's `tensor_split_dims_mapping` and the scan's repeat prefix). With the
+ViT-22B layout that is: block matrices 2-D over (data, mdl), the stem and
+position embedding on mdl only, the MAP head like a block, norms, output
+biases and the classifier replicated.
 
-* weights of every matrix are sharded over both axes (FSDP over 'data',
-  tensor parallel over 'mdl'); 1-D weights (biases, norm scales) replicated;
-* activations [B, T, D] are split over 'data' on B and over 'mdl' on D;
-  every block all-gathers its normalised input over 'mdl' before the fused
-  input matmul and reduce-scatters the fused output matmul's result;
-* weights are all-gathered over 'data' before use and their gradients
-  reduce-scattered over 'data' (ZeRO-3);
+* per-device bytes of every tensor follow its split (ceil per dim);
+* activations [B, T, D] are split over the batch axes on B and over 'mdl'
+  on D; each block all-gathers its normalised input over 'mdl' before its
+  input matmul(s) (one for the parallel block, two for the sequential one)
+  and reduce-scatters each output matmul's result (one fused, two unfused);
+* weights split over 'data' are all-gathered before use and their
+  gradients reduce-scattered over 'data' (ZeRO-3); weights replicated over
+  'data' (and everything over 'replica') get their gradients all-reduced;
 * memory also counts the FSDP-gathered weights of two blocks (the one in
-  use and the next one being fetched, in the compute dtype) and float32
-  gradients sharded like the parameters;
+  use and the next one being fetched, in the compute dtype) and gradients
+  sharded like the parameters;
 * optimizer: the paper's Adafactor: bf16 first moment, factored float32
   second moment (row + column statistics) for matrices whose two largest
   dims are >= `min_dim_size_to_factor`, full float32 otherwise.
 
-Block einsum letters follow `vit22b_pax.layers.parallel_block`: B batch,
-T tokens, D width, N heads, H head dim, F MLP width.
+Block einsum letters follow `vit22b_pax.core.block`: B batch, T tokens, D
+width, N heads, H head dim, F MLP width.
 
 Remat policies: 'full' saves every residual the backward needs (no remat);
 'nothing_saveable' keeps only each block's input and recomputes the block in
@@ -38,14 +46,26 @@ give is an upper bound.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
+from typing import Any
 
+import jax
+from jax import numpy as jnp
+from praxis import base_layer
+from praxis import pax_fiddle
+from praxis import py_utils
+
+from vit22b_pax.layers import sharding
+from vit22b_pax.layers import variants
+from vit22b_pax.models import classifier
 from vit22b_pax.perf import flops as flops_lib
 from vit22b_pax.perf import peaks
 
 REMAT_POLICIES = ('full', 'nothing_saveable')
 _DTYPE_BYTES = {'float32': 4, 'bfloat16': 2, 'float16': 2}
+MESH_AXES = sharding.MESH_AXIS_NAMES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,61 +73,88 @@ class Weight:
   """One parameter tensor of the model.
 
   Attributes:
-    name: path-like name.
-    shape: full (global) shape.
-    count: how many tensors of this shape (e.g. one per layer).
-    shard: mesh axis (or None) per dim, as used for per-device bytes.
+    name: its path, e.g. 'network/blocks/block/w_in'.
+    shape: per-layer shape (without the scan's repeat prefix).
+    count: how many tensors of this shape (the repeat prefix: layers).
+    shard: mesh axis (tuple of axes, None or -1) per dim of `shape`.
   """
 
   name: str
   shape: tuple[int, ...]
   count: int
-  shard: tuple[str | None, ...]
+  shard: tuple[Any, ...]
+
+  @property
+  def is_block(self) -> bool:
+    return '/blocks' in f'/{self.name}'
 
 
-def model_weights(variant: str, image_size: int = 224,
-                  num_classes: int = 1000, channels: int = 3
-                  ) -> list[Weight]:
-  """The fused parallel ViT-22B model's parameter tensors.
+def _mesh_shape(mesh: dict[str, int]) -> list[int]:
+  return [mesh.get(a, 1) for a in MESH_AXES]
 
-  Layout of `vit22b_pax.layers.parallel_block` (fused=True): per block
-  w_in [D, N, 3H + G] sharded (data, mdl, -) and w_out [N, H + G, D]
-  sharded (mdl, -, data), G = F / N; patch embedding, position embedding
-  and head [., .] sharded (data, mdl); vectors replicated.
+
+def model_weights(encoder_p: pax_fiddle.Config, num_classes: int,
+                  mesh: dict[str, int]) -> list[Weight]:
+  """The model's parameters with the shardings it actually has.
+
+  Args:
+    encoder_p: the encoder config (copied; `set_sharding` is applied to the
+      copy with the mesh shape).
+    num_classes: classifier classes (>= 2), or 0 for the encoder alone.
+    mesh: {'replica'?, 'data'?, 'mdl'?: size}.
+
+  Returns:
+    One `Weight` per parameter tensor (scanned layers: count = layers).
   """
-  var, patch, _ = flops_lib.resolve_variant(variant)
-  if image_size <= 0 or image_size % patch:
-    raise ValueError(f'image_size must be a positive multiple of the patch '
-                     f'size {patch}, got {image_size}.')
-  d, f, depth = var.model_dims, var.hidden_dims, var.num_layers
-  h, n = var.dim_per_head, var.num_heads
-  if f % n:
-    raise ValueError(f'MLP width {f} must be a multiple of heads {n}.')
-  g = f // n
-  tokens = (image_size // patch) ** 2
-  out = [
-      Weight('block/w_in', (d, n, 3 * h + g), depth, ('data', 'mdl', None)),
-      Weight('block/w_out', (n, h + g, d), depth, ('mdl', None, 'data')),
-      Weight('block/b_mlp_in', (f,), depth, (None,)),
-      Weight('block/b_out', (d,), depth, (None,)),
-      Weight('block/norm', (d,), depth, (None,)),
-      Weight('block/qk_norm', (h,), 2 * depth, (None,)),
-      Weight('stem/w', (patch * patch * channels, d), 1, ('data', 'mdl')),
-      Weight('stem/b', (d,), 1, (None,)),
-      Weight('stem/posemb', (tokens, d), 1, ('data', 'mdl')),
-      Weight('exit/norm', (d,), 1, (None,)),
-  ]
+  enc = sharding.set_sharding(copy.deepcopy(encoder_p),
+                              ici_mesh_shape=_mesh_shape(mesh))
+  grid = tuple(enc.pos_emb_grid)
+  image = jax.ShapeDtypeStruct(
+      (1, grid[0] * enc.patch_size, grid[1] * enc.patch_size,
+       enc.num_channels), jnp.float32)
   if num_classes:
-    out += [Weight('head/w', (d, num_classes), 1, ('data', 'mdl')),
-            Weight('head/b', (num_classes,), 1, (None,))]
+    model_p = classifier.classifier_config(enc, num_classes)
+    model_p.mesh_axis_names = list(MESH_AXES)
+    model_p.ici_mesh_shape = _mesh_shape(mesh)
+    args = (py_utils.NestedMap(image=image, label_probs=jax.ShapeDtypeStruct(
+        (1, num_classes), jnp.float32)),)
+  else:
+    model_p, args = enc, (image,)
+  model = base_layer.instantiate(model_p)
+  with base_layer.JaxContext.new_context():
+    meta = model.abstract_init_with_metadata(*args)[base_layer.PARAMS]
+  leaves, _ = jax.tree_util.tree_flatten_with_path(
+      meta, is_leaf=lambda x: isinstance(x, base_layer.WeightHParams))
+  out = []
+  for path, h in leaves:
+    name = '/'.join(str(getattr(k, 'key', k)) for k in path)
+    shape = tuple(h.shape)
+    split = h.tensor_split_dims_mapping
+    # praxis writes -1 (and [-1] for any rank) for "replicated".
+    split = tuple(None if e == -1 else e for e in (split or ()))
+    if len(split) != len(shape):
+      split = (None,) * len(shape)
+    prefix = tuple(h.repeat_prefix or ())
+    out.append(Weight(name, shape, math.prod(prefix), split))
   return out
 
 
+def _axes(entry) -> tuple[str, ...]:
+  if entry is None or entry == -1:
+    return ()
+  return tuple(entry) if isinstance(entry, (tuple, list)) else (entry,)
+
+
 def _per_device(shape, shard, mesh: dict[str, int]) -> int:
+  """Elements of one device's shard (ceil per dim)."""
   n = 1
-  for size, axis in zip(shape, shard):
-    n *= math.ceil(size / (mesh.get(axis, 1) if axis else 1))
+  for size, entry in zip(shape, shard):
+    n *= math.ceil(size / math.prod(mesh.get(a, 1) for a in _axes(entry)))
   return n
+
+
+def _split_axes(w: Weight) -> set[str]:
+  return {a for e in w.shard for a in _axes(e)}
 
 
 def adafactor_state_elems(shape, shard, mesh, min_dim_size_to_factor=32
@@ -178,16 +225,51 @@ def activation_elems_per_token(d: int, f: int, heads: int, tokens: int,
   raise ValueError(f'remat must be one of {REMAT_POLICIES}, got {remat!r}.')
 
 
-def make_plan(variant: str, image_size: int, batch: int,
+def _encoder(variant: Any, image_size: int) -> tuple[Any, str]:
+  """(encoder config, display name) of a variant name or an encoder config."""
+  if isinstance(variant, pax_fiddle.Config):
+    p = variant.patch_size
+    if image_size % p:
+      raise ValueError(f'image_size must be a positive multiple of the patch '
+                       f'size {p}, got {image_size}.')
+    enc = copy.deepcopy(variant)
+    enc.pos_emb_grid = (image_size // p, image_size // p)
+    name = (f'D{enc.model_dims}xL{enc.num_layers}xF{enc.hidden_dims}'
+            f'xN{enc.num_heads}/{p}')
+    return enc, name
+  v, patch = variants.decode_variant(variant)
+  if image_size <= 0 or image_size % patch:
+    raise ValueError(f'image_size must be a positive multiple of the patch '
+                     f'size {patch}, got {image_size}.')
+  return variants.encoder_config(variant, image_size), str(variant)
+
+
+def make_plan(variant: Any, image_size: int, batch: int,
               mesh: dict[str, int], chip: str, remat: str = 'nothing_saveable',
               num_classes: int = 1000, param_dtype: str = 'float32',
               act_dtype: str = 'bfloat16', momentum_dtype: str = 'bfloat16',
-              min_dim_size_to_factor: int = 32,
-              num_params: float | None = None) -> Plan:
-  """Builds the plan; see the module docstring for the model."""
+              min_dim_size_to_factor: int = 32) -> Plan:
+  """Builds the plan; see the module docstring for the model.
+
+  Args:
+    variant: a size name ('22B/14') or an encoder config.
+    image_size: square training resolution.
+    batch: global batch.
+    mesh: {'replica'?, 'data'?, 'mdl'?: size}.
+    chip: a `peaks.CHIPS` key.
+    remat: one of REMAT_POLICIES.
+    num_classes: classifier classes (0: encoder only).
+    param_dtype: parameter (and gradient) dtype.
+    act_dtype: activation / gathered-weight dtype.
+    momentum_dtype: Adafactor first-moment dtype.
+    min_dim_size_to_factor: Adafactor factoring threshold.
+
+  Returns:
+    The plan with its results.
+  """
   for k in mesh:
-    if k not in ('data', 'mdl', 'replica'):
-      raise ValueError(f'mesh axis {k!r} not in (replica, data, mdl).')
+    if k not in MESH_AXES:
+      raise ValueError(f'mesh axis {k!r} not in {MESH_AXES}.')
   if any(v < 1 for v in mesh.values()):
     raise ValueError(f'mesh sizes must be >= 1, got {mesh}.')
   for name, dt in (('param_dtype', param_dtype), ('act_dtype', act_dtype),
@@ -197,20 +279,21 @@ def make_plan(variant: str, image_size: int, batch: int,
   if remat not in REMAT_POLICIES:
     raise ValueError(f'remat must be one of {REMAT_POLICIES}, got {remat!r}.')
   chip_row = peaks.get_chip(chip)
-  dp = mesh.get('data', 1) * mesh.get('replica', 1)
-  tp = mesh.get('mdl', 1)
+  rep, data, tp = (mesh.get('replica', 1), mesh.get('data', 1),
+                   mesh.get('mdl', 1))
+  dp = rep * data
   if batch <= 0 or batch % dp:
     raise ValueError(f'global batch {batch} must be a positive multiple of '
                      f'the data-parallel size {dp}.')
-  var, patch, variant_name = flops_lib.resolve_variant(variant)
-  d, f, depth, heads = (var.model_dims, var.hidden_dims, var.num_layers,
-                        var.num_heads)
+  enc, variant_name = _encoder(variant, image_size)
+  d, f, depth, heads = (enc.model_dims, enc.hidden_dims, enc.num_layers,
+                        enc.num_heads)
   if heads % tp or f % tp:
     raise ValueError(f'mdl={tp} must divide heads {heads} and MLP {f}.')
-  weights = model_weights(variant, image_size, num_classes)
+  weights = model_weights(enc, num_classes, mesh)
   pb, ab = _DTYPE_BYTES[param_dtype], _DTYPE_BYTES[act_dtype]
   mb = _DTYPE_BYTES[momentum_dtype]
-  smesh = {'data': mesh.get('data', 1), 'mdl': tp}
+  smesh = {'replica': rep, 'data': data, 'mdl': tp}
   params = sum(math.prod(w.shape) * w.count for w in weights)
   p_dev = sum(_per_device(w.shape, w.shard, smesh) * w.count for w in weights)
   mom = v = 0
@@ -219,34 +302,52 @@ def make_plan(variant: str, image_size: int, batch: int,
                                    min_dim_size_to_factor)
     mom += m_ * w.count
     v += v_ * w.count
-  count = flops_lib.vit_flops(variant, image_size, num_classes,
-                              num_params=num_params or params)
+  count = flops_lib.encoder_flops(enc, image_size, num_classes)
   tokens = count.tokens
   b_dev = batch // dp
   saved, working = activation_elems_per_token(
-      d, f, heads, tokens, tp, remat, depth, patch * patch * 3)
+      d, f, heads, tokens, tp, remat, depth,
+      enc.patch_size**2 * enc.num_channels)
+
+  # One layer's block weights: per device after the mdl split (what FSDP
+  # gathers) and their gradient traffic over the batch axes, per the split.
+  mdl_only = {'mdl': tp}
+  gathered = fsdp_ag = fsdp_rs = grad_ar = 0.0
+  for w in weights:
+    if not w.is_block:
+      continue
+    per_layer = w.count / depth  # 1 when scanned; 1/L per unrolled block
+    local = _per_device(w.shape, w.shard, mdl_only) * per_layer
+    gathered += local
+    if 'data' in _split_axes(w):
+      fsdp_ag += local * ab * (data - 1) / data
+      fsdp_rs += local * pb * (data - 1) / data
+    else:
+      grad_ar += 2 * local * pb * (data - 1) / data
+    grad_ar += 2 * local / data * pb * (rep - 1) / rep
   mem = dict(params=p_dev * pb, grads=p_dev * pb, opt_momentum=mom * mb,
              opt_second_moment=v * 4,
              activations_saved=saved * tokens * b_dev * ab,
              activations_working=working * tokens * b_dev * ab,
-             gathered_weights=2 * (d * (3 * d + f) + (d + f) * d) / tp * ab)
+             gathered_weights=2 * gathered * ab)
   mem['total'] = sum(mem.values())
 
-  # Communication per block per step, bytes received per device.
-  layer_w = (d * (3 * d + f) + (d + f) * d)
-  fsdp_ag = layer_w / tp * ab * (smesh['data'] - 1) / smesh['data']
-  fsdp_rs = layer_w / tp * pb * (smesh['data'] - 1) / smesh['data']
+  # Communication per block per step, bytes sent per device.
+  blk = enc.block_tpl
+  n_ag = 1 if blk.parallel else 2   # normalised inputs gathered
+  n_rs = 1 if blk.fused else 2      # output matmuls scattered
   tp_one = b_dev * tokens * d * ab * (tp - 1) / tp
   recompute = 1 if remat == 'nothing_saveable' else 0
   comm = {
       'fsdp_all_gather_weights(data)': fsdp_ag * (1 + recompute),
       'fsdp_reduce_scatter_grads(data)': fsdp_rs,
-      'tp_all_gather_acts_fwd(mdl)': tp_one * (1 + recompute),
-      'tp_reduce_scatter_acts_fwd(mdl)': tp_one * (1 + recompute),
-      'tp_all_gather_acts_bwd(mdl)': tp_one,
-      'tp_reduce_scatter_acts_bwd(mdl)': tp_one,
+      'grad_all_reduce(data,replica)': grad_ar,
+      'tp_all_gather_acts_fwd(mdl)': n_ag * tp_one * (1 + recompute),
+      'tp_reduce_scatter_acts_fwd(mdl)': n_rs * tp_one * (1 + recompute),
+      'tp_all_gather_acts_bwd(mdl)': n_rs * tp_one,
+      'tp_reduce_scatter_acts_bwd(mdl)': n_ag * tp_one,
   }
-  data_bytes = sum(v_ for k, v_ in comm.items() if '(data)' in k)
+  data_bytes = sum(v_ for k, v_ in comm.items() if '(data' in k)
   mdl_bytes = sum(v_ for k, v_ in comm.items() if '(mdl)' in k)
 
   model_flops = count.per_image * batch / (dp * tp)
@@ -273,7 +374,10 @@ def make_plan(variant: str, image_size: int, batch: int,
       mfu_overlapped=model_flops / (t_over * peak),
       mfu_serial=model_flops / (t_serial * peak),
       tokens_per_s_per_chip=batch * tokens / (t_over * dp * tp),
-      peak_flops=peak, link_bw=chip_row.link_bw)
+      peak_flops=peak, link_bw=chip_row.link_bw,
+      weights=[dict(name=w.name, shape=list(w.shape), count=w.count,
+                    shard=list(w.shard))
+               for w in weights])
   return plan
 
 

@@ -12,15 +12,24 @@ One process, same width, depth, batch and head for every model:
 A train step is forward + backward + SGD update of all parameters, jitted,
 with a linear softmax head on the pooled encoder output (GAP for all three),
 so the models differ only in the encoder. All models are compiled and warmed
-up first, then timed round-robin (one step of each in turn, `--steps`
-rounds) so that load from other processes hits them alike; the step time is
-the median. FLOPs are the paper's count
-(`vit22b_pax.perf.flops`), MFU is against the measured float32 matmul peak
-of this host (`vit22b_pax.perf.peaks.measured_matmul_peak`).
+up first, then timed round-robin (one step of each in turn, `--steps` >= 7
+rounds) so that load from other processes hits them alike.
+
+Statistics (a shared host's speed drifts by 2x within minutes, so single
+medians mislead):
+  * speed-ups are the median over rounds of the per-round paired ratio
+    t_b[i] / t_a[i] (both steps ran back to back), with min and max;
+  * MFU is at each model's best step, against a matmul peak measured the
+    same way (best of `--steps` timed runs per size) right before and
+    right after the models' rounds (the larger of the two);
+  * the JSON carries every step time and both peak measurements.
+FLOPs are `vit22b_pax.perf.flops.encoder_flops` of each model's encoder
+config (for stock praxis: the equivalent sequential config with LayerNorm
+biases and all biases, checked against its actual parameter count).
 
 Usage:
   python -m vit22b_pax.tools.bench --variant B/16 --image_size 224 \
-      --batch 4 --steps 5 --dtype float32 --json /tmp/bench.json
+      --batch 4 --steps 7 --dtype float32 --json /tmp/bench.json
 """
 
 from __future__ import annotations
@@ -128,16 +137,32 @@ def make_train_step(p: pax_fiddle.Config, image_size: int, batch: int,
           num_params)
 
 
+def flops_config(model: str, args) -> pax_fiddle.Config:
+  """The encoder config whose `encoder_flops` counts this model."""
+  if model == 'praxis':
+    # praxis' stock block: pre-LN with LayerNorm biases, biases on every
+    # projection, no QK-norm; GAP exit.
+    return variants_lib.encoder_config(
+        args.variant, args.image_size, parallel=False, qk_norm=False,
+        norm_type='layernorm', norm_bias=True,
+        use_bias=('qkv', 'mlp', 'out'), pooling='gap')
+  return ours_config(args.variant, args.image_size, model == 'parallel',
+                     args.remat, jnp.float32, **_overrides(args))
+
+
+def _overrides(args) -> dict[str, Any]:
+  overrides = dict(kv.split('=', 1) for kv in args.override)
+  return {k: json.loads(v) for k, v in overrides.items()}
+
+
 def build_model(model: str, args) -> dict[str, Any]:
   """Builds, compiles and warms up one model's train step."""
   dtype = jnp.dtype(args.dtype)
   if model == 'praxis':
     p = stock_praxis_config(args.variant, args.image_size, args.remat, dtype)
   else:
-    overrides = dict(kv.split('=', 1) for kv in args.override)
-    overrides = {k: json.loads(v) for k, v in overrides.items()}
     p = ours_config(args.variant, args.image_size, model == 'parallel',
-                    args.remat, dtype, **overrides)
+                    args.remat, dtype, **_overrides(args))
   step, params, images, labels, n = make_train_step(
       p, args.image_size, args.batch, args.num_classes, dtype)
   t0 = time.perf_counter()
@@ -164,17 +189,27 @@ def time_one(entry: dict[str, Any]) -> None:
 
 
 def summarize(entry: dict[str, Any], args, peak: float) -> dict[str, Any]:
-  """Result row of one model."""
+  """Result row of one model (MFU at its best step)."""
   times = entry['times']
-  count = flops_lib.vit_flops(args.variant, args.image_size,
-                              args.num_classes, num_params=entry['num_params'])
-  med = statistics.median(times)
-  flops_s = count.per_image * args.batch / med
+  count = flops_lib.encoder_flops(flops_config(entry['model'], args),
+                                  args.image_size, args.num_classes)
+  best = min(times)
+  flops_s = count.per_image * args.batch / best
   return dict(model=entry['model'], num_params=entry['num_params'],
-              step_s=med, step_min_s=min(times), step_max_s=max(times),
-              times_s=times, compile_s=entry['compile_s'],
-              images_per_s=args.batch / med, gflops_per_s=flops_s / 1e9,
-              mfu=flops_s / peak, flops_per_image=count.per_image)
+              counted_params=count.num_params,
+              step_median_s=statistics.median(times), step_best_s=best,
+              step_max_s=max(times), times_s=times,
+              compile_s=entry['compile_s'],
+              images_per_s_best=args.batch / best,
+              gflops_per_s_best=flops_s / 1e9, mfu_best=flops_s / peak,
+              flops_per_image=count.per_image)
+
+
+def paired_ratios(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+  """Speed-up of a over b per round: t_b[i] / t_a[i]; median, min, max."""
+  ratios = [tb / ta for ta, tb in zip(a['times'], b['times'])]
+  return dict(median=statistics.median(ratios), min=min(ratios),
+              max=max(ratios), per_round=ratios)
 
 
 def main(argv=None) -> int:
@@ -183,7 +218,7 @@ def main(argv=None) -> int:
   ap.add_argument('--image_size', type=int, default=224)
   ap.add_argument('--batch', type=int, default=4)
   ap.add_argument('--num_classes', type=int, default=1000)
-  ap.add_argument('--steps', type=int, default=5)
+  ap.add_argument('--steps', type=int, default=7)
   ap.add_argument('--warmup', type=int, default=2)
   ap.add_argument('--dtype', default='float32')
   ap.add_argument('--remat', default='none', choices=REMATS)
@@ -193,54 +228,76 @@ def main(argv=None) -> int:
                   help='KEY=JSON override for our encoder_config, e.g. '
                   'fused=false (repeatable)')
   ap.add_argument('--peak', type=float, default=None,
-                  help='peak FLOP/s per chip (default: table / measured)')
+                  help='peak FLOP/s per chip (default: the bf16 table for '
+                  'accelerators, measured before/after on CPU)')
+  ap.add_argument('--peak_sizes', default='2048,3072,4096',
+                  help='matmul sizes of the measured peak')
   ap.add_argument('--json', default=None, help='write results here')
   args = ap.parse_args(argv)
   models = [m for m in args.models.split(',') if m]
   for m in models:
     if m not in MODELS:
       raise ValueError(f'--models entry {m!r} not in {MODELS}.')
-  if args.steps < 1 or args.warmup < 1:
-    raise ValueError(f'--steps and --warmup must be >= 1, got '
-                     f'{args.steps}, {args.warmup}.')
-  peak, peak_src = peaks.peak_flops_per_chip(args.peak)
-  print(f'# {jax.devices()[0].device_kind} x1, {os.cpu_count()} cpus; peak '
-        f'{peak / 1e9:.1f} GFLOP/s ({peak_src}); {args.variant} '
+  if args.steps < 7 or args.warmup < 1:
+    raise ValueError(f'--steps must be >= 7 (paired statistics) and '
+                     f'--warmup >= 1, got {args.steps}, {args.warmup}.')
+  sizes = tuple(int(n) for n in args.peak_sizes.split(',') if n)
+  table_peak = None
+  if args.peak is not None or jax.devices()[0].platform != 'cpu':
+    table_peak, peak_src = peaks.peak_flops_per_chip(args.peak)
+  else:
+    peak_src = (f'measured {args.dtype} matmul, best of {args.steps} per '
+                f'size {sizes}, before and after the models')
+  print(f'# {jax.devices()[0].device_kind} x1, {os.cpu_count()} cpus, '
+        f'load average {os.getloadavg()[0]:.2f}; {args.variant} '
         f'{args.image_size}px batch {args.batch} {args.dtype} '
         f'remat={args.remat} steps={args.steps}', flush=True)
   built = [build_model(m, args) for m in models]
+  peak_times = {}
+  if table_peak is None:
+    peak_times['before'] = peaks.matmul_times(sizes, args.steps, args.dtype)
   # Round-robin: step i of every model runs back to back, so load from other
-  # processes on a shared host hits all models alike.
+  # processes hits all models alike; ratios are taken per round.
   for _ in range(args.steps):
     for entry in built:
       time_one(entry)
-  if args.peak is None and 'measured' in peak_src:
-    # Re-measure after the run (different cache key) and keep the best: the
-    # host is shared, so a single measurement can come out low.
-    peak = max(peak, peaks.measured_matmul_peak(repeats=4))
-    print(f'# peak after the run: {peak / 1e9:.1f} GFLOP/s', flush=True)
+  if table_peak is None:
+    peak_times['after'] = peaks.matmul_times(sizes, args.steps, args.dtype)
+    rates = {k: peaks.best_rate(v) for k, v in peak_times.items()}
+    peak = max(rates.values())
+    print(f'# matmul peak before {rates["before"] / 1e9:.1f}, after '
+          f'{rates["after"] / 1e9:.1f} GFLOP/s; using {peak / 1e9:.1f}',
+          flush=True)
+  else:
+    peak = table_peak
+    print(f'# peak {peak / 1e12:.1f} TFLOP/s ({peak_src})', flush=True)
   rows = []
   for entry in built:
     row = summarize(entry, args, peak)
     rows.append(row)
-    print(f'{row["model"]:>11}: step {row["step_s"]:.3f} s '
-          f'(min {row["step_min_s"]:.3f}'
-          f' max {row["step_max_s"]:.3f}) {row["images_per_s"]:.2f} img/s '
-          f'{row["gflops_per_s"]:.1f} GFLOP/s MFU {100 * row["mfu"]:.1f}% '
-          f'params {row["num_params"] / 1e6:.2f}M compile '
+    print(f'{row["model"]:>11}: best {row["step_best_s"]:.3f} s median '
+          f'{row["step_median_s"]:.3f} max {row["step_max_s"]:.3f}; best '
+          f'{row["gflops_per_s_best"]:.1f} GFLOP/s MFU '
+          f'{100 * row["mfu_best"]:.1f}%; params '
+          f'{row["num_params"] / 1e6:.2f}M (counted '
+          f'{row["counted_params"] / 1e6:.2f}M); compile '
           f'{row["compile_s"]:.1f} s', flush=True)
-  by = {r['model']: r for r in rows}
+  by = {e['model']: e for e in built}
   ratios = {}
   for a, b in (('parallel', 'sequential'), ('sequential', 'praxis'),
                ('parallel', 'praxis')):
     if a in by and b in by:
-      ratios[f'{a}/{b}'] = by[b]['step_s'] / by[a]['step_s']
-      print(f'speed-up {a} over {b}: {ratios[f"{a}/{b}"]:.3f}x')
+      r = ratios[f'{a}/{b}'] = paired_ratios(by[a], by[b])
+      print(f'speed-up {a} over {b}: paired median {r["median"]:.3f}x '
+            f'(rounds {r["min"]:.3f}-{r["max"]:.3f})')
   if args.json:
     with open(args.json, 'w') as f:
       json.dump(dict(config=vars(args), device=jax.devices()[0].device_kind,
-                     peak_flops=peak, peak_source=peak_src, results=rows,
-                     speedups=ratios), f, indent=1)
+                     host_cpus=os.cpu_count(), peak_flops=peak,
+                     peak_source=peak_src,
+                     peak_times_s={k: {str(n): t for n, t in v.items()}
+                                   for k, v in peak_times.items()},
+                     results=rows, speedups=ratios), f, indent=1)
   return 0
 
 

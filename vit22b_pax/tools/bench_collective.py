@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -51,6 +50,8 @@ import numpy as np
 from praxis import base_layer
 from praxis import pax_fiddle
 
+from vit22b_pax.core import hlo
+from vit22b_pax.core import tensor_parallel
 from vit22b_pax.layers import collective_einsum
 from vit22b_pax.layers import parallel_block
 # pylint: enable=g-import-not-at-top,wrong-import-position
@@ -60,8 +61,6 @@ COLUMNS = ('xla', 'ring', 'ring_bidi')
 WINDOWED_FLAGS = {
     'gpu': '--xla_gpu_threshold_for_windowed_einsum_mib=0',
 }
-COLLECTIVES = ('collective-permute', 'all-gather', 'reduce-scatter',
-               'all-reduce', 'all-to-all')
 
 
 def block_config(width: int, heads: int, mesh_shape, column: str):
@@ -70,24 +69,15 @@ def block_config(width: int, heads: int, mesh_shape, column: str):
       parallel_block.ViT22BBlock, name='block', model_dims=width,
       num_heads=heads, hidden_dims=4 * width, attention_summaries=False,
       mesh_axis_names=AXES, ici_mesh_shape=list(mesh_shape))
-  wp = p.weight_split_dims_mapping
-  wp.dnh, wp.nhd = ('data', 'mdl', None), ('mdl', None, 'data')
-  batch = ('replica', 'data')
-  ap = p.activation_split_dims_mapping
-  ap.btd, ap.btnh = (batch, None, 'mdl'), (batch, None, 'mdl', None)
-  ap.bnts = (batch, 'mdl', None, None)
+  weights, acts = tensor_parallel.block_splits()
+  for key, split in weights.items():
+    setattr(p.weight_split_dims_mapping, key, split)
+  for kind, split in acts.items():
+    setattr(p.activation_split_dims_mapping, kind, split)
   if column.startswith('ring'):
     collective_einsum.enable_collective_matmul(
         p, mode='auto', bidirectional=column == 'ring_bidi')
   return p
-
-
-def count_collectives(hlo: str) -> dict[str, int]:
-  """Number of each collective op (async start/done pairs count once)."""
-  out = {}
-  for op in COLLECTIVES:
-    out[op] = len(re.findall(rf'= \S+ {op}(?:-start)?\(', hlo))
-  return out
 
 
 def compile_block(width, heads, batch, tokens, mesh_shape, column):
@@ -136,7 +126,7 @@ def time_columns(width, heads, batch, tokens, mesh_shape, columns, steps):
         times[c].append(time.perf_counter() - t0)
   return {c: {'seconds': min(times[c]),
               'median_seconds': statistics.median(times[c]),
-              'collectives': count_collectives(progs[c][0].as_text())}
+              'collectives': hlo.count_collectives(progs[c][0].as_text())}
           for c in columns}
 
 

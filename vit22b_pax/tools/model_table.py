@@ -2,13 +2,14 @@
 # SPDX-License-Identifier: Apache-2.0
 r"""Prints the ViT size family: dims, parameter counts and forward GFLOPs.
 
-Parameter counts come from abstract initialisation (`jax.eval_shape` of
-`layer.init`: shapes only, no memory), so ViT-22B/14 is counted in seconds.
+Counts come from `vit22b_pax.perf.flops` (derived from each variant's
+encoder config; tests check them against abstract initialisation).
 "Params" is the encoder as the papers count it: patch embedding, position
 embedding, blocks and final norm, without the MAP head or a classifier (the
-MAP head is listed separately). GFLOPs are forward FLOPs per image
-(2 x multiply-accumulates) of that same encoder, weight matmuls plus the
-attention QK^T / PV products; norms, softmax and activations are ignored.
+MAP head is listed separately). GFLOPs are forward FLOPs per image of that
+same encoder by the paper's count (2 per parameter per token plus the
+attention QK^T / PV products; the position embedding, softmax and
+activations are not counted).
 
   python -m vit22b_pax.tools.model_table [--image_size 224] [--json OUT]
 """
@@ -17,20 +18,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from typing import Any, Sequence
 
-import jax
-from jax import numpy as jnp
-from praxis import base_layer
-
-from vit22b_pax.layers import parallel_block
 from vit22b_pax.layers import variants
+from vit22b_pax.perf import flops
 
 
 def param_counts(variant: str, image_size: int = 224,
                  **overrides: Any) -> dict[str, int]:
-  """Parameter counts of an encoder variant from abstract initialisation.
+  """`flops.encoder_param_counts` of a variant's encoder config.
 
   Args:
     variant: e.g. 'B/16', '22B/14'.
@@ -38,42 +34,26 @@ def param_counts(variant: str, image_size: int = 224,
     **overrides: passed to `variants.encoder_config`.
 
   Returns:
-    {'encoder': params without the MAP head, 'map_head': MAP head params,
-     'total': both}.
+    The counts by part ('encoder' without the MAP head, 'map_head',
+    'total', ...).
   """
-  cfg = variants.encoder_config(variant, image_size, **overrides)
-  layer = base_layer.instantiate(cfg)
-  images = jax.ShapeDtypeStruct((1, image_size, image_size, cfg.num_channels),
-                                jnp.float32)
-
-  def init(key, x):
-    with base_layer.JaxContext.new_context():
-      return layer.init(key, x)
-
-  shapes = jax.eval_shape(init, jax.random.PRNGKey(0), images)['params']
-  size = lambda tree: sum(math.prod(a.shape)
-                          for a in jax.tree_util.tree_leaves(tree))
-  head = size(shapes.get('map_head', {}))
-  total = size(shapes)
-  return {'encoder': total - head, 'map_head': head, 'total': total}
+  return flops.encoder_param_counts(
+      variants.encoder_config(variant, image_size, **overrides))
 
 
 def forward_gflops(variant: str, image_size: int = 224) -> float:
-  """Forward GFLOPs (2 x MACs) per image of the encoder without head.
+  """Forward GFLOPs per image of the encoder without head (paper's count).
 
   Args:
     variant: e.g. 'B/16'.
     image_size: square resolution.
 
   Returns:
-    Patch embedding + num_layers blocks, in GFLOPs.
+    Patch embedding + blocks + final norm, in GFLOPs.
   """
-  v, patch = variants.decode_variant(variant)
-  tokens = (image_size // patch)**2
-  stem = 2 * tokens * patch * patch * 3 * v.model_dims
-  blocks = v.num_layers * parallel_block.block_flops(
-      v.model_dims, v.hidden_dims, tokens)
-  return (stem + blocks) / 1e9
+  count = flops.encoder_flops(variants.encoder_config(variant, image_size),
+                              image_size, num_classes=0)
+  return count.per_token * count.tokens / 3 / 1e9
 
 
 def table(image_size: int = 224,
@@ -113,7 +93,7 @@ def format_table(rows: list[dict[str, Any]], image_size: int) -> str:
       f'Params: encoder (patch + pos embedding, blocks, final norm; default '
       f'ViT-22B block: fused, parallel, QK-norm, RMSNorm, MLP/out biases) '
       f'without MAP head or classifier. GFLOPs: forward per image at '
-      f'{image_size} px, 2 x MACs, encoder without head.')
+      f'{image_size} px (2N + 4LDT per token), encoder without head.')
   return '\n'.join(lines)
 
 

@@ -30,15 +30,13 @@ def main(argv=None) -> int:
   ap.add_argument('--num_classes', type=int, default=1000)
   ap.add_argument('--param_dtype', default='float32')
   ap.add_argument('--act_dtype', default='bfloat16')
-  ap.add_argument('--num_params', type=float, default=None,
-                  help='actual parameter count for the 6N FLOPs term')
   ap.add_argument('--json', default=None, help='write the plan here')
   args = ap.parse_args(argv)
   plan = plan_lib.make_plan(
       args.variant, args.image_size, args.batch,
       plan_lib.parse_mesh(args.mesh), args.chip, args.remat,
       num_classes=args.num_classes, param_dtype=args.param_dtype,
-      act_dtype=args.act_dtype, num_params=args.num_params)
+      act_dtype=args.act_dtype)
   print(plan_lib.format_plan(plan))
   if args.json:
     with open(args.json, 'w') as f:

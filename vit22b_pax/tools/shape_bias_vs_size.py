@@ -38,13 +38,14 @@ import platform
 import sys
 from typing import Mapping, Sequence
 
+from fiddle_configs import common
 from fiddle_configs import pretrain
+from vit22b_pax.perf import flops
 from vit22b_pax.tools import runs
 
 SHAPE_BIAS = ('eval_test_conflict', 'Metrics/shape_bias')
 TEST_ACCURACY = ('eval_test_test', 'Metrics/accuracy')
 MAIN_PROB = 1.0
-PATCH = 8  # The tiny pretraining model's patch size (32 px, 'Ti/8').
 
 
 def parse_sizes(text: str) -> list[tuple[int, int]]:
@@ -77,10 +78,22 @@ def parse_numbers(text: str, what: str, kind=float) -> list:
   return values
 
 
-def num_params(width: int, depth: int, patch: int = 4) -> int:
-  """Encoder parameters (blocks + patch embedding), for the x axis."""
-  block = 4 * width * width + 2 * width * 4 * width + 6 * width
-  return depth * block + patch * patch * 3 * width
+def model_overrides(width: int, depth: int) -> dict[str, int]:
+  """The tiny recipe's model at width x depth (heads of 32 dims, MLP 4x)."""
+  return dict(model_dims=width, num_layers=depth, num_heads=width // 32,
+              hidden_dims=4 * width)
+
+
+def num_params(width: int, depth: int) -> int:
+  """Encoder parameters of one size of the tiny recipe, for the x axis.
+
+  The encoder `pretrain(size='tiny', model=...)` builds (patch 8 on 32 px,
+  GAP pooling), counted by `perf.flops`.
+  """
+  scale = common.scale('tiny')
+  cfg = common.encoder(scale.variant, scale.image_size,
+                       **{**scale.model, **model_overrides(width, depth)})
+  return flops.encoder_param_counts(cfg)['encoder']
 
 
 def stats(values: Sequence[float]) -> dict:
@@ -182,13 +195,12 @@ def run_one(args, width: int, depth: int, prob: float, seed: int) -> dict:
   result = runs.run_job(runs.recipe_call(
       pretrain.pretrain, size='tiny', steps=args.steps, seed=seed,
       texture_prob=prob,
-      model=dict(model_dims=width, num_layers=depth, num_heads=width // 32,
-                 hidden_dims=4 * width)), job, timeout=args.timeout)
+      model=model_overrides(width, depth)), job, timeout=args.timeout)
   if not result.ok:
     raise SystemExit(f'{job} failed:\n{result.output[-4000:]}')
   test = runs.read_all(job, TEST_ACCURACY[0])
   return dict(
-      size=f'{width}x{depth}', params=num_params(width, depth, PATCH),
+      size=f'{width}x{depth}', params=num_params(width, depth),
       texture_prob=prob, seed=seed,
       shape_bias=runs.last_scalar(job, *SHAPE_BIAS),
       test_accuracy=runs.last_scalar(job, *TEST_ACCURACY),
