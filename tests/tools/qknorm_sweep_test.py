@@ -144,6 +144,17 @@ class LogicTest(test_utils.TestCase):
     self.assertEqual(c['max_logit'], {10: 4.0, 20: 8.0})  # max of layers.
     self.assertEqual(c['entropy'], {10: 0.5, 20: 0.25})  # min of layers.
 
+  def test_curves_of_scanned_blocks(self):
+    c = qknorm_sweep.curves({
+        'loss': {10: 3.0},
+        'network/blocks/block/max_attention_logit_0_scalar': {10: 4.0},
+        'network/blocks/block/max_attention_logit_1_scalar': {10: 9.0},
+        'network/blocks/block/attention_entropy_0_scalar': {10: 0.7},
+        'network/blocks/block/attention_entropy_1_scalar': {10: 0.2},
+        'teacher/network/blocks_0/attention_entropy_scalar': {10: 0.0},
+    })
+    self.assertEqual((c['max_logit'], c['entropy']), ({10: 9.0}, {10: 0.2}))
+
   def test_final_loss_window(self):
     loss = {s: float(s) for s in range(10, 101, 10)}
     self.assertEqual(qknorm_sweep.final_loss(loss, 100), 100.0)  # > 90

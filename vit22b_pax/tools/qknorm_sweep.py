@@ -74,8 +74,11 @@ FINAL_FRACTION = 0.1
 # The proxy study's LR range for its sensitivity numbers.
 PROXY_RANGE = (3e-4, 3e-1)
 NUM_CLASSES = 8
-_LOGIT = re.compile(r'^network/blocks_(\d+)/max_attention_logit(_scalar)?$')
-_ENTROPY = re.compile(r'^network/blocks_(\d+)/attention_entropy(_scalar)?$')
+# Per-layer summaries of unrolled blocks ('network/blocks_3/...') and of
+# scanned ones ('network/blocks/block/..._3': praxis unstacks them per layer).
+_LAYER = r'^network/(?:blocks_\d+/{0}|blocks/block/{0}_\d+)(?:_scalar)?$'
+_LOGIT = re.compile(_LAYER.format('max_attention_logit'))
+_ENTROPY = re.compile(_LAYER.format('attention_entropy'))
 SUMMARY_DEFINITION = (
     'train summaries: the value on the batch of that step (weights before '
     'its update), not averaged over the summary interval '
