@@ -6,12 +6,14 @@ import json
 import math
 import os
 import tempfile
+from unittest import mock
 
 from absl.testing import absltest
 import jax
 from praxis import base_layer
 
 from vit22b_pax.layers import variants
+from vit22b_pax.tools import runs
 from vit22b_pax.tools import shape_bias_vs_size as sbs
 
 
@@ -102,11 +104,39 @@ class ShapeBiasVsSizeTest(absltest.TestCase):
     data = json.load(open(os.path.join(out, 'shape_bias_vs_size.json')))
     self.assertLen(data['summary'], 6)
 
+  def test_finished_runs_are_reused(self):
+    out = tempfile.mkdtemp()
+    argv = ['--out', out, '--sizes', '32x1,32x2,64x2', '--texture_probs', '1.0',
+            '--seeds', '0', '--steps', '5']
+
+    def fake_job(call, job, timeout):
+      del timeout
+      os.makedirs(job)
+      return runs.JobResult(job, 0, 1.0, runs.command(call, job), '')
+
+    biases = iter([0.7, 0.8, 0.9])
+    with mock.patch.object(runs, 'run_job', side_effect=fake_job) as run, \
+         mock.patch.object(runs, 'read_all', return_value={}), \
+         mock.patch.object(runs, 'last_scalar',
+                           side_effect=lambda job, program, tag: (
+                               next(biases) if tag.endswith('shape_bias')
+                               else 0.5)):
+      self.assertEqual(sbs.main(argv), 0)
+      self.assertEqual(run.call_count, 3)
+      self.assertEqual(sbs.main(argv), 0)  # second call: nothing is run
+      self.assertEqual(run.call_count, 3)
+    data = json.load(open(os.path.join(out, 'shape_bias_vs_size.json')))
+    self.assertEqual([r['shape_bias'] for r in data['rows']], [0.7, 0.8, 0.9])
+    # A job dir holding a run with another command is not mistaken for it.
+    with self.assertRaisesRegex(SystemExit, 'holds another run'):
+      sbs.main(argv[:-1] + ['6'])
+
   def test_bad_arguments_stop_before_running(self):
     for argv in (['--texture_probs', '1.5'], ['--seeds', '0,0'],
                  ['--steps', '0'], ['--sizes', '32x2']):
       with self.assertRaises(SystemExit):
         sbs.main(argv + ['--out', tempfile.mkdtemp()])
+
 
 if __name__ == '__main__':
   absltest.main()

@@ -190,16 +190,29 @@ def plot(summary: Sequence[Mapping], rows: Sequence[Mapping],
   plt.close(fig)
 
 
+RECORD_FILE = 'shape_bias_record.json'
+
+
 def run_one(args, width: int, depth: int, prob: float, seed: int) -> dict:
+  """Trains and evaluates one (size, texture_prob, seed); a finished run's
+  row is kept in its job dir and reused when the same command is asked for."""
   job = os.path.join(args.out, f'w{width}_d{depth}_t{prob:g}_s{seed}')
-  result = runs.run_job(runs.recipe_call(
+  call = runs.recipe_call(
       pretrain.pretrain, size='tiny', steps=args.steps, seed=seed,
-      texture_prob=prob,
-      model=model_overrides(width, depth)), job, timeout=args.timeout)
+      texture_prob=prob, model=model_overrides(width, depth))
+  saved = os.path.join(job, RECORD_FILE)
+  if os.path.exists(saved):
+    with open(saved) as f:
+      row = json.load(f)
+    if row['command'] != ' '.join(runs.command(call, job)[1:]):
+      raise SystemExit(f'{job} holds another run ({row["command"]}); '
+                       'use another --out.')
+    return row
+  result = runs.run_job(call, job, timeout=args.timeout)
   if not result.ok:
     raise SystemExit(f'{job} failed:\n{result.output[-4000:]}')
   test = runs.read_all(job, TEST_ACCURACY[0])
-  return dict(
+  row = dict(
       size=f'{width}x{depth}', params=num_params(width, depth),
       texture_prob=prob, seed=seed,
       shape_bias=runs.last_scalar(job, *SHAPE_BIAS),
@@ -208,6 +221,9 @@ def run_one(args, width: int, depth: int, prob: float, seed: int) -> dict:
       test_shape_bias=(test['Metrics/shape_bias'][max(test['Metrics/shape_bias'])]
                        if 'Metrics/shape_bias' in test else None),
       seconds=round(result.seconds), command=' '.join(result.command[1:]))
+  with open(saved, 'w') as f:
+    json.dump(row, f)
+  return row
 
 
 def main(argv=None) -> int:
