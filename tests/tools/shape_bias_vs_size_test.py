@@ -60,10 +60,12 @@ class ShapeBiasVsSizeTest(absltest.TestCase):
   def test_aggregate_and_table(self):
     rows = [_row('32x2', 1.0, 0, 0.5, 0.40), _row('32x2', 1.0, 1, 0.7, 0.44),
             _row('32x2', 0.8, 0, 0.8, 0.41), _row('32x2', 0.8, 1, 0.8, 0.43),
-            _row('64x3', 1.0, 0, 0.6, 0.5), _row('64x3', 1.0, 1, 0.6, 0.5)]
+            _row('64x3', 1.0, 0, 0.6, 0.5), _row('64x3', 1.0, 1, 0.6, 0.5),
+            _row('128x4', 0.8, 0, 0.9, 0.45)]
     summary = sbs.aggregate(rows)
     self.assertEqual([(s['size'], s['texture_prob']) for s in summary],
-                     [('32x2', 1.0), ('32x2', 0.8), ('64x3', 1.0)])
+                     [('32x2', 1.0), ('32x2', 0.8), ('64x3', 1.0),
+                      ('128x4', 0.8)])
     first = summary[0]['shape_bias']
     self.assertAlmostEqual(first['mean'], 0.6)
     self.assertAlmostEqual(first['std'], math.sqrt(0.02))  # (0.1^2 * 2) / 1
@@ -80,6 +82,9 @@ class ShapeBiasVsSizeTest(absltest.TestCase):
                      '0.420 ± 0.014 |')
     self.assertEqual(lines[3], f'| 64x3 | {sbs.num_params(64, 3):,} | '
                      '0.600 ± 0.000 | 0.500 ± 0.000 | - | - |')
+    # One run: no spread is claimed.
+    self.assertEqual(lines[4], f'| 128x4 | {sbs.num_params(128, 4):,} | '
+                     '- | - | 0.900 (1 seed) | 0.450 (1 seed) |')
 
   def test_plot_writes_png(self):
     path = os.path.join(tempfile.mkdtemp(), 'p.png')

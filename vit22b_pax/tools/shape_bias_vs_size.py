@@ -124,6 +124,9 @@ def aggregate(rows: Sequence[Mapping]) -> list[dict]:
 
 
 def _pm(s: Mapping) -> str:
+  """Mean ± sample std; a single run says so instead of a spread of 0."""
+  if s['n'] == 1:
+    return f"{s['mean']:.3f} (1 seed)"
   return f"{s['mean']:.3f} ± {s['std']:.3f}"
 
 
