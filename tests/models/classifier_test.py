@@ -29,6 +29,8 @@ from vit22b_pax.data import inputs
 from vit22b_pax.data import real
 from vit22b_pax.data import tfdata
 from vit22b_pax.models import classifier
+from vit22b_pax.runtime import eval_program
+from vit22b_pax.tools import runs
 
 NestedMap = py_utils.NestedMap
 instantiate = base_hyperparams.instantiate
@@ -132,6 +134,54 @@ class ClassifierTest(test_utils.TestCase):
       _model_p(4, multi_label=True)
 
 
+class ShapeBiasTest(test_utils.TestCase):
+  """shape_bias_metrics against counts by hand, and a split with no
+  conflicting image."""
+
+  def test_counts_by_hand(self):
+    # 6 images: shape label, texture label (-1: no cue), predicted class.
+    labels = np.array([0, 1, 2, 3, 0, 1])
+    textures = np.array([1, 1, 0, 2, -1, 3])   # image 1: agreeing texture
+    pred = np.array([0, 1, 0, 2, 0, 2])
+    weights = np.array([1, 1, 1, 1, 1, 0], np.float32)  # image 5: padding
+    logits = jax.nn.one_hot(pred, 4)
+    m = classifier.shape_bias_metrics(logits, jnp.asarray(labels),
+                                      jnp.asarray(textures),
+                                      jnp.asarray(weights))
+    # Conflicting, weighted images: 0 (shape hit), 2 (texture hit),
+    # 3 (texture hit). Image 1 agrees, 4 has no texture, 5 is padding.
+    self.assertAllClose(m.shape_bias, (1 / 3, 3.0))
+    self.assertAllClose(m.shape_accuracy, (1 / 3, 3.0))
+    self.assertAllClose(m.texture_accuracy, (2 / 3, 3.0))
+
+  def test_no_conflicting_image_has_weight_zero(self):
+    labels = jnp.asarray([0, 1, 2])
+    logits = jax.nn.one_hot(jnp.asarray([0, 2, 2]), 3)
+    for textures in ([0, 1, 2], [-1, -1, -1]):  # agreeing; no cue at all
+      m = classifier.shape_bias_metrics(logits, labels, jnp.asarray(textures),
+                                        jnp.ones([3], jnp.float32))
+      for key in ('shape_bias', 'shape_accuracy', 'texture_accuracy'):
+        value, weight = (float(x) for x in m[key])
+        self.assertEqual(weight, 0.0, key)
+        self.assertTrue(np.isfinite(value), key)
+
+  def test_only_in_eval(self):
+    batch = NestedMap(
+        image=jnp.ones((2, 4, 4, 3), jnp.float32),
+        label=jnp.asarray([0, 1], jnp.int32),
+        texture_label=jnp.asarray([1, 0], jnp.int32))
+    batch.label_probs = jax.nn.one_hot(batch.label, 2)
+    model_p = _model_p(2)
+    model_p.shape_bias_metrics = True
+    model = instantiate(model_p)
+    for do_eval in (False, True):
+      with base_layer.JaxContext.new_context(
+          hparams=base_layer.JaxContext.HParams(do_eval=do_eval)):
+        variables = model.init(jax.random.PRNGKey(0), batch)
+        metrics, _ = model.apply(variables, batch)
+      self.assertEqual('shape_bias' in metrics, do_eval)
+
+
 class EvalProgramTest(test_utils.TestCase, parameterized.TestCase):
   """paxml's eval program over an image folder with a corrupt file."""
 
@@ -152,15 +202,16 @@ class EvalProgramTest(test_utils.TestCase, parameterized.TestCase):
     with open(os.path.join(self.root, 'test', 'dog', 'zz.png'), 'wb') as f:
       f.write(b'\x89PNG\r\n\x1a\n broken')
 
-  @parameterized.parameters(real.ImageFolderInput,
-                            tfdata.TfDataImageFolderInput)
-  def test_padding_and_corrupt_images_weigh_zero(self, input_cls):
+  def _evaluate(self, input_cls, program_cls=programs.SingleTaskEvalProgram,
+                shape_bias=False, job_dir=None):
+    """Runs `program_cls` over the test folder; returns its output."""
     if not flags.FLAGS.is_parsed():  # paxml reads flags; pytest never parses.
       flags.FLAGS.mark_as_parsed()
     n = jax.device_count()  # 8 fake CPU devices (tests/conftest.py).
     mesh = jax.sharding.Mesh(np.array(jax.devices()), ('data',))
     task_p = pax_fiddle.Config(tasks_lib.SingleTask, name='t')
     task_p.model = _model_p(2)
+    task_p.model.shape_bias_metrics = shape_bias
     task_p.model.ici_mesh_shape = [n]
     task_p.model.mesh_axis_names = mesh.axis_names
     learner = task_p.train.learner
@@ -185,11 +236,18 @@ class EvalProgramTest(test_utils.TestCase, parameterized.TestCase):
     params = jax.tree_util.tree_map(np.asarray, state.mdl_vars)
     params['params']['softmax']['logits_ffn']['linear']['w'] = _RED_BLUE
     state = state.replace(mdl_vars=params)
-    program = programs.SingleTaskEvalProgram(eval_p)
-    program.setup(task, partitioner, epath.Path(self.root), key,
-                  enable_summary_writer=False)
+    program = program_cls(eval_p)
+    program.setup(task, partitioner, epath.Path(job_dir or self.root), key,
+                  enable_summary_writer=job_dir is not None)
     with self.assertLogs(level='WARNING'):
       out = program.run(state, 0)
+    program.shutdown()
+    return out
+
+  @parameterized.parameters(real.ImageFolderInput,
+                            tfdata.TfDataImageFolderInput)
+  def test_padding_and_corrupt_images_weigh_zero(self, input_cls):
+    out = self._evaluate(input_cls)
     self.assertEqual(out.num_eval_steps, 2)
     m = out.eval_metrics
     # By hand, over the 5 readable images: red -> logits (1, -1) -> cat,
@@ -202,6 +260,20 @@ class EvalProgramTest(test_utils.TestCase, parameterized.TestCase):
     self.assertAllClose(m['total_loss'], (4 * right + wrong) / 5, atol=1e-5)
     # num_predictions is the summed weight per batch, averaged: (4 + 1) / 2.
     self.assertAllClose(m['num_predictions'] * out.num_eval_steps, 5.0)
+
+  def test_metric_of_weight_zero_is_left_out(self):
+    # Real images carry texture_label -1: shape bias has no cue hit at all.
+    plain = self._evaluate(real.ImageFolderInput, shape_bias=True)
+    self.assertTrue(np.isnan(plain.eval_metrics['shape_bias']))  # paxml: 0/0
+    job = tempfile.mkdtemp()
+    out = self._evaluate(real.ImageFolderInput, eval_program.ViT22BEvalProgram,
+                         shape_bias=True, job_dir=job)
+    for key in ('shape_bias', 'shape_accuracy', 'texture_accuracy'):
+      self.assertNotIn(key, out.eval_metrics)
+    self.assertAllClose(out.eval_metrics['accuracy'], 0.8)
+    written = runs.read_all(job, 'eval_test_test')
+    self.assertIn('Metrics/accuracy', written)
+    self.assertFalse([tag for tag in written if 'shape' in tag], written)
 
 
 if __name__ == '__main__':

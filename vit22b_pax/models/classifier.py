@@ -11,12 +11,16 @@ Beyond praxis' metrics (avg_xent, accuracy, acc5, ...) it reports
 `total_loss` (the learner's loss name in every vit22b_pax experiment), weighs
 every example by the input's `eval_sample_weights`, reports precision@1 and
 example mAP for multi-label targets (`multi_label`) and, when
-the batch carries `texture_label` (the cue-conflict split of the procedural
-data), the shape-bias metrics of Geirhos et al.:
+an evaluation batch carries `texture_label` (the procedural data), the
+shape-bias metrics of Geirhos et al.:
   shape_bias = shape hits / (shape hits + texture hits)
 over images whose texture class differs from their shape class, emitted as a
 weighted scalar with weight (shape hits + texture hits), so paxml's weighted
-mean over eval batches is exactly the pooled ratio.
+mean over eval batches is exactly the pooled ratio. A split without any cue
+hit (no conflicting image, e.g. the `test` split at texture_prob=1.0 or real
+data with texture_label -1) gives weight 0; the eval program
+(`runtime/eval_program.py`) leaves such a metric out of its summaries and
+progress line instead of writing paxml's 0 / max(0, 1e-6) = 0.
 """
 
 from __future__ import annotations
@@ -52,8 +56,11 @@ class ViT22BClassifier(models.ClassificationModel):
   (logits) plus `weights`; the logits are not repeated under a second key.
 
   Attributes:
-    shape_bias_metrics: emit shape/texture hit metrics when the batch has a
-      `texture_label` field (values < 0 mark images without a texture cue).
+    shape_bias_metrics: in evaluation (`do_eval`), emit shape/texture hit
+      metrics when the batch has a `texture_label` field (values < 0 mark
+      images without a texture cue). Not on training batches: shape bias is
+      an evaluation of the trained model, and a training batch without a
+      conflicting image would only contribute a weight-0 scalar.
     multi_label: targets are k-hot (sigmoid loss on multi-label data): report
       `precision_at_1` and `example_map` (see `multilabel.py`) instead of
       accuracy / acc5, which assume one class per image. The class mAP of a
@@ -100,7 +107,8 @@ class ViT22BClassifier(models.ClassificationModel):
           logits, label_probs, weights)
       metrics.example_map = multilabel.example_map(logits, label_probs,
                                                    weights)
-    if self.shape_bias_metrics and 'texture_label' in input_batch:
+    if (self.shape_bias_metrics and self.do_eval and
+        'texture_label' in input_batch):
       metrics.update(shape_bias_metrics(logits, input_batch.label,
                                         input_batch.texture_label, weights))
     per_example_out['weights'] = weights
@@ -117,8 +125,12 @@ def shape_bias_metrics(logits, labels, texture_labels, weights) -> NestedMap:
     weights: [B] example weights (padding has weight 0).
 
   Returns:
-    NestedMap of (value, weight) pairs: shape_bias, shape_accuracy,
-    texture_accuracy (the fraction of conflict images classified by texture).
+    NestedMap of (value, weight) pairs: shape_bias (weight: cue hits),
+    shape_accuracy and texture_accuracy (the fraction of conflicting images
+    classified by shape / by texture; weight: conflicting images). A weight
+    is exactly 0 when the batch has no cue hit / no conflicting image; the
+    value is then 0 (finite, so the non-finite guard never trips on it) and
+    carries no information.
   """
   pred = jnp.argmax(logits, axis=-1)
   labels = labels.astype(pred.dtype)
@@ -129,13 +141,12 @@ def shape_bias_metrics(logits, labels, texture_labels, weights) -> NestedMap:
   texture_hits = jnp.sum((pred == texture_labels) * valid)
   cue_hits = shape_hits + texture_hits
   n = jnp.sum(valid)
-  # A batch without cue hits gets a negligible weight rather than 0, so the
-  # pooled ratio of a split with no hit at all is 0 instead of 0/0.
+  ratio = lambda hits, total: jnp.where(
+      total > 0, hits / jnp.where(total > 0, total, 1.0), 0.0)
   return NestedMap(
-      shape_bias=(shape_hits / jnp.maximum(cue_hits, 1e-9),
-                  jnp.maximum(cue_hits, 1e-6)),
-      shape_accuracy=(shape_hits / jnp.maximum(n, 1e-9), n),
-      texture_accuracy=(texture_hits / jnp.maximum(n, 1e-9), n),
+      shape_bias=(ratio(shape_hits, cue_hits), cue_hits),
+      shape_accuracy=(ratio(shape_hits, n), n),
+      texture_accuracy=(ratio(texture_hits, n), n),
   )
 
 

@@ -5,13 +5,26 @@
 paxml's `SingleTaskEvalProgram` plus one progress line per evaluation,
 printed from the metrics the program just computed (`runtime/console.py`),
 and the last result kept for the run's closing summary.
+
+A weighted metric whose weights sum to 0 over the whole split (e.g.
+shape_bias on a split without conflicting images) is left out of the
+summaries and the progress line: paxml would write 0 / max(0, 1e-6) = 0 to
+TensorBoard and NaN to its returned metrics, neither of which is a
+measurement.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from paxml import programs
 
 from vit22b_pax.runtime import console
+
+
+def drop_unweighted(metrics):
+  """{name: [(value, weight), ...]} without the metrics of total weight 0."""
+  return {name: values for name, values in metrics.items()
+          if float(np.sum([np.sum(np.asarray(v[1])) for v in values])) > 0}
 
 
 class ViT22BEvalProgram(programs.SingleTaskEvalProgram):
@@ -30,6 +43,10 @@ class ViT22BEvalProgram(programs.SingleTaskEvalProgram):
   @property
   def split_name(self) -> str:
     return self._input_p.name
+
+  def _run_eval_loop(self, state):
+    *head, metrics, scores, clu_metrics = super()._run_eval_loop(state)
+    return (*head, drop_unweighted(metrics), scores, clu_metrics)
 
   def run(self, state, step):
     output = super().run(state, step)

@@ -10,6 +10,11 @@ also trained from scratch for the same steps as the baseline. Then the same
 on Fashion-MNIST (pretraining and probe; skipped when the Debian package is
 absent). Writes `results.json`, `results.md`, and the table into the README
 between `<!-- RESULTS:workflows -->` markers.
+
+`--distill_json docs/distill_gain.json` takes the two distillation rows from
+a `vit22b_pax.tools.distill_gain` run instead (mean ± standard deviation over
+its seeds, at its step budget) and skips training the single-seed pair: one
+distillation number in the docs, not two.
 """
 
 from __future__ import annotations
@@ -39,7 +44,30 @@ def _row(name, data, result, metric, value, note=''):
               command=' '.join(result.command[1:]))
 
 
-def procedural(out: str, steps: int, warm_steps: int) -> list[dict]:
+def distill_rows(path: str) -> list[dict]:
+  """The distilled and from-scratch rows from a distill_gain JSON."""
+  with open(path) as f:
+    data = json.load(f)
+  out = []
+  try:
+    summary, args, rows = data['summary'], data['args'], data['rows']
+    for arm, name in (('distilled', 'distilled student 2x64'),
+                      ('scratch', 'same student from scratch')):
+      s = summary[arm]
+      out.append(dict(
+          workflow=name, data='procedural', metric='test top-1',
+          value=s['mean'], spread=s['std'], seeds=s['n'],
+          seconds=round(sum(r['seconds'][arm] for r in rows) / len(rows)),
+          ok=True, note=f"{args['steps']} steps, {s['n']} seeds",
+          command=rows[0]['commands'][arm]))
+  except (KeyError, TypeError, IndexError, ZeroDivisionError):
+    raise ValueError(f'{path!r} is not a distill_gain JSON (needs summary, '
+                     'args and per-seed rows of both arms).') from None
+  return out
+
+
+def procedural(out: str, steps: int, warm_steps: int,
+               distill_json: str | None = None) -> list[dict]:
   rows = []
   pre = os.path.join(out, 'pretrain')
   r = runs.run_job(call(pretrain.pretrain, size='tiny', steps=steps), pre)
@@ -50,22 +78,27 @@ def procedural(out: str, steps: int, warm_steps: int) -> list[dict]:
                    'shape bias', _acc(pre, 'eval_test_conflict',
                                       'Metrics/shape_bias')))
   warm = dict(size='tiny', pretrain_dir=pre, steps=warm_steps)
-  for name, job, exp in (
-      ('linear probe (frozen)', 'probe', call(finetune.linear_probe, **warm)),
-      ('fine-tune 48 px', 'finetune',
-       call(finetune.finetune, image_size=48, **warm)),
-      ('distilled student 2x64', 'distill', call(distill.distill, **warm)),
-  ):
+  jobs = [('linear probe (frozen)', 'probe',
+           call(finetune.linear_probe, **warm)),
+          ('fine-tune 48 px', 'finetune',
+           call(finetune.finetune, image_size=48, **warm))]
+  if not distill_json:
+    jobs.append(('distilled student 2x64', 'distill',
+                 call(distill.distill, **warm)))
+  for name, job, exp in jobs:
     job = os.path.join(out, job)
     r = runs.run_job(exp, job)
     _check(r)
     rows.append(_row(name, 'procedural', r, 'test top-1', _acc(job)))
-  job = os.path.join(out, 'student_scratch')
-  r = runs.run_job(call(distill.distill, size='tiny', from_scratch=True,
-                        steps=warm_steps), job)
-  _check(r)
-  rows.append(_row('same student from scratch', 'procedural', r,
-                   'test top-1', _acc(job)))
+  if distill_json:
+    rows += distill_rows(distill_json)
+  else:
+    job = os.path.join(out, 'student_scratch')
+    r = runs.run_job(call(distill.distill, size='tiny', from_scratch=True,
+                          steps=warm_steps), job)
+    _check(r)
+    rows.append(_row('same student from scratch', 'procedural', r,
+                     'test top-1', _acc(job)))
   job = os.path.join(out, 'lit')
   r = runs.run_job(call(lit.lit, **warm), job)
   _check(r)
@@ -103,16 +136,25 @@ def _check(result: runs.JobResult) -> None:
                      f'{" ".join(result.command)}\n{result.output[-4000:]}')
 
 
+def _value(row: dict) -> str:
+  if row.get('spread') is None:
+    return f'{row["value"]:.3f}'
+  return (f'{row["value"]:.3f} ± {row["spread"]:.3f} ({row["note"]})')
+
+
 def markdown(rows: list[dict], args) -> str:
+  distill_from = (f' --distill_json {args.distill_json}'
+                  if getattr(args, 'distill_json', None) else '')
   lines = [
       f'Measured with `python -m vit22b_pax.tools.results --steps {args.steps}'
-      f' --warm_steps {args.warm_steps}` on {platform.machine()} CPU '
-      f'({os.cpu_count()} cores), float32, one run each.', '',
+      f' --warm_steps {args.warm_steps}{distill_from}` on '
+      f'{platform.machine()} CPU ({os.cpu_count()} cores), float32; one run '
+      'each unless a row gives mean ± standard deviation over seeds.', '',
       '| workflow | data | metric | value | wall s |',
       '|---|---|---|---|---|']
   for r in rows:
     lines.append(f'| {r["workflow"]} | {r["data"]} | {r["metric"]} | '
-                 f'{r["value"]:.3f} | {r["seconds"]} |')
+                 f'{_value(r)} | {r["seconds"]} |')
   return '\n'.join(lines)
 
 
@@ -128,12 +170,20 @@ def main(argv=None) -> int:
                       help='README to update between RESULTS:workflows '
                       'markers')
   parser.add_argument('--skip_fashion_mnist', action='store_true')
+  parser.add_argument('--distill_json', default=None,
+                      help='distillation rows from this distill_gain JSON '
+                           'instead of training the single-seed pair')
   args = parser.parse_args(argv)
   if args.steps <= 0 or args.warm_steps <= 0:
     parser.error(f'--steps and --warm_steps must be positive, got '
                  f'{args.steps} and {args.warm_steps}.')
+  if args.distill_json:
+    try:
+      distill_rows(args.distill_json)  # A bad file stops before any run.
+    except (OSError, ValueError) as e:
+      parser.error(str(e))
   os.makedirs(args.out, exist_ok=True)
-  rows = procedural(args.out, args.steps, args.warm_steps)
+  rows = procedural(args.out, args.steps, args.warm_steps, args.distill_json)
   if not args.skip_fashion_mnist:
     rows += fashion_mnist(args.out, args.steps, args.warm_steps)
   table = markdown(rows, args)

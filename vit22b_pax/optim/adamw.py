@@ -1,0 +1,151 @@
+# Copyright 2026 The vit22b_pax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""AdamW with the same decoupled weight-decay rules as `ViT22BAdafactor`.
+
+The optimizer of the small-scale instability study (Wortsman et al. 2023,
+arXiv 2309.14322: AdamW, beta1 0.9, beta2 0.95, epsilon 1e-8, global
+gradient-norm clip 1), as the alternative to the paper's Adafactor variant in
+the stability ablations. Per parameter, with update count t (0-based) and
+gradient g (already clipped by the paxml Learner to global norm
+`clip_gradient_norm_to_value`):
+
+  m_t    = beta1 m + (1 - beta1) g;   v_t = beta2 v + (1 - beta2) g^2
+  u      = m_hat / (sqrt(v_hat) + epsilon)   (bias-corrected, as Adam)
+  update = -lr_t (u + wd * param)            (decoupled, as optax.adamw)
+
+lr_t = learning_rate * lr_schedule(t). The Adam part is praxis'
+`sharded_adam` (sharded moments, no update capping); the decay is applied per
+parameter with `weight_decay.rate_for`: body `weight_decay`, head
+`head_weight_decay`, nothing on biases, norm scales, position embeddings,
+class tokens and the MAP probe, exactly as in `ViT22BAdafactor`, so a
+decay setting means the same thing for both optimizers. (praxis' own
+`Adam.decoupled_weight_decay` decays every variable not tagged
+SKIP_LP_REGULARIZATION, which the vit22b_pax layers do not tag.)
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import jax
+from jax import numpy as jnp
+import optax
+from praxis import optimizers
+from praxis import py_utils
+
+from vit22b_pax.optim import weight_decay as wd_lib
+
+
+def add_decoupled_decay(updates, params, lr,
+                        wd_rate_fn: Callable[[str], float]):
+  """updates - lr * wd(name) * param, per variable (praxis masked nodes and
+  rate-0 variables unchanged).
+
+  Args:
+    updates: the (already learning-rate-scaled) updates.
+    params: the current variables, same tree.
+    lr: this step's learning rate (a scalar).
+    wd_rate_fn: variable path -> decoupled decay rate (python float).
+  """
+  names = py_utils.extract_prefixed_keys_from_nested_map(updates)
+
+  def one(update, param, name):
+    if py_utils.is_optax_masked_node(update):
+      return update
+    rate = wd_rate_fn(name)
+    if not rate:
+      return update
+    return update - (lr * rate * param.astype(jnp.float32)).astype(
+        update.dtype)
+
+  return jax.tree_util.tree_map(one, updates, params, names,
+                                is_leaf=py_utils.is_optax_masked_node)
+
+
+class ViT22BAdamW(optimizers.BaseOptimizer):
+  """AdamW with per-regex decoupled weight decay (see the module docstring).
+
+  Use inside a paxml `Learner`, which clips the global gradient norm to
+  `clip_gradient_norm_to_value` first. The inherited `decoupled_weight_decay`
+  must stay None (use `weight_decay` / `head_weight_decay`).
+
+  Attributes:
+    learning_rate: peak learning rate, multiplied by `lr_schedule`; required.
+    clip_gradient_norm_to_value: global gradient-norm clip applied by the
+      Learner (1.0); 0 disables it.
+    beta1: first-moment decay (0.9).
+    beta2: second-moment decay (0.95, the proxy study's; Adam's default is
+      0.999).
+    epsilon: added to sqrt(v_hat) (1e-8).
+    weight_decay: decoupled decay of body weights, applied as
+      lr_t * weight_decay * param.
+    head_weight_decay: decoupled decay of the variables matched by
+      `head_regex`.
+    head_regex: `re.fullmatch` pattern selecting the head.
+    decay_exclusion_regexes: `re.fullmatch` patterns of variables never
+      decayed (see `weight_decay.DEFAULT_DECAY_EXCLUSIONS`).
+  """
+
+  learning_rate: float = 1e-3
+  clip_gradient_norm_to_value: float = 1.0
+  beta1: float = 0.9
+  beta2: float = 0.95
+  epsilon: float = 1e-8
+  weight_decay: float = 0.0
+  head_weight_decay: float = 0.0
+  head_regex: str = wd_lib.DEFAULT_HEAD_REGEX
+  decay_exclusion_regexes: tuple[str, ...] = wd_lib.DEFAULT_DECAY_EXCLUSIONS
+
+  def __post_init__(self):
+    if self.lr_schedule is None:
+      raise ValueError('ViT22BAdamW.lr_schedule is None; expected a '
+                       'pax_fiddle.Config of a praxis schedule.')
+    if self.decoupled_weight_decay:
+      raise ValueError(
+          f'ViT22BAdamW.decoupled_weight_decay={self.decoupled_weight_decay}'
+          ': expected None; set weight_decay / head_weight_decay instead.')
+    checks = (
+        ('beta1', 0 <= self.beta1 < 1, 'in [0, 1)'),
+        ('beta2', 0 <= self.beta2 < 1, 'in [0, 1)'),
+        ('epsilon', self.epsilon >= 0, '>= 0'),
+        ('weight_decay', self.weight_decay >= 0, '>= 0'),
+        ('head_weight_decay', self.head_weight_decay >= 0, '>= 0'),
+        ('clip_gradient_norm_to_value', self.clip_gradient_norm_to_value >= 0,
+         '>= 0'),
+    )
+    for name, ok, expected in checks:
+      if not ok:
+        raise ValueError(f'ViT22BAdamW.{name}={getattr(self, name)!r}: '
+                         f'expected {expected}.')
+    wd_lib.compile_regexes([self.head_regex], 'ViT22BAdamW.head_regex')
+    wd_lib.compile_regexes(self.decay_exclusion_regexes,
+                           'ViT22BAdamW.decay_exclusion_regexes')
+    super().__post_init__()
+
+  def weight_decay_rate(self, name: str) -> float:
+    """Decoupled weight-decay rate of the variable at path `name`."""
+    return wd_lib.rate_for(
+        name, body=self.weight_decay, head=self.head_weight_decay,
+        head_regex=self.head_regex, exclusions=self.decay_exclusion_regexes)
+
+  def _get_raw_grad_transformation(
+      self, lr: optax.Schedule) -> optimizers.ShardedGradientTransformation:
+    adam = optimizers.sharded_adam(
+        learning_rate_fn=lr, beta1=self.beta1, beta2=self.beta2,
+        epsilon=self.epsilon, epsilon_root=0.0, update_capping=0.0,
+        weight_decay=0.0)
+
+    # One transformation with Adam's state (not a nested sharded_chain:
+    # paxml unwraps only the outermost chain's partition-spec wrapper).
+    def update_fn(updates, state, params=None):
+      if params is None:
+        raise ValueError('ViT22BAdamW needs `params` in update() (decoupled '
+                         'weight decay).')
+      step_lr = lr(state.count)
+      updates, new_state = adam.update(updates, state, params)
+      return (add_decoupled_decay(updates, params, step_lr,
+                                  self.weight_decay_rate), new_state)
+
+    return optimizers.ShardedGradientTransformation(
+        init=adam.init, update=update_fn,
+        init_partition_spec=adam.init_partition_spec)
