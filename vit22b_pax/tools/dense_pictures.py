@@ -20,12 +20,12 @@ accuracy / mIoU or AbsRel / delta1.
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
+import sys
 from typing import Any, Sequence
 
-from absl import app
-from absl import flags
 import jax
 import numpy as np
 from paxml import checkpoints
@@ -245,27 +245,27 @@ def dense_pictures(experiment: Any, job_log_dir: str, out: str,
   return dict(step=step, out=out, task=task)
 
 
-_EXP = flags.DEFINE_string('exp', None, 'Recipe call the job ran (e.g. '
-                           "fiddle_configs.dense.depth(size='tiny')) or a "
-                           'registered experiment.')
-_JOB = flags.DEFINE_string('job_log_dir', None, 'Its job_log_dir.')
-_OUT = flags.DEFINE_string('out', None, 'Output PNG path.')
-_NUM = flags.DEFINE_integer('num_images', 4, 'Rows (eval images).')
-_STEP = flags.DEFINE_integer('step', None, 'Checkpoint step (latest).')
-_SET = flags.DEFINE_multi_string(
-    'set', [], "The job's --fdl=set: overrides, path=value.")
-
-
-def main(argv):
-  del argv
-  for flag in (_EXP, _JOB, _OUT):
-    if not flag.value:
-      raise app.UsageError(f'--{flag.name} is required.')
-  info = dense_pictures(_EXP.value, _JOB.value, _OUT.value, _NUM.value,
-                        _STEP.value, _SET.value)
+def main(argv=None) -> int:
+  parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+  parser.add_argument('--exp', required=True,
+                      help="Recipe call the job ran (e.g. "
+                      "fiddle_configs.dense.depth(size='tiny')) or a "
+                      'registered experiment.')
+  parser.add_argument('--job_log_dir', required=True, help='Its job_log_dir.')
+  parser.add_argument('--out', required=True, help='Output PNG path.')
+  parser.add_argument('--num_images', type=int, default=4,
+                      help='Rows (eval images).')
+  parser.add_argument('--step', type=int, default=None,
+                      help='Checkpoint step (default: the latest).')
+  parser.add_argument('--set', action='append', default=[],
+                      help="The job's --fdl=set: overrides, path=value.")
+  args = parser.parse_args(argv)
+  info = dense_pictures(args.exp, args.job_log_dir, args.out, args.num_images,
+                        args.step, args.set)
   print(f'Wrote {info["out"]} ({info["task"]}, checkpoint step '
         f'{info["step"]}).')
+  return 0
 
 
 if __name__ == '__main__':
-  app.run(main)
+  sys.exit(main())

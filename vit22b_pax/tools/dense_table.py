@@ -21,13 +21,13 @@ call, finished) are not rerun, so an interrupted grid resumes.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import sys
 import resource
 from typing import Any, Callable, Sequence
 
-from absl import app
-from absl import flags
 
 from fiddle_configs import dense
 from vit22b_pax.tools import runs
@@ -160,43 +160,47 @@ def summarize(records: Sequence[dict[str, Any]]) -> str:
   return '\n'.join(lines).strip() + '\n'
 
 
-_PRETRAIN = flags.DEFINE_string('pretrain_dir', None, 'Tiny pretraining run.')
-_OUT = flags.DEFINE_string('out_dir', 'runs/dense', 'Job directories.')
-_SEEDS = flags.DEFINE_list('seeds', ['0', '1'], 'Seeds.')
-_TASKS = flags.DEFINE_list('tasks', ['segmentation', 'depth'], 'Tasks.')
-_BACKBONES = flags.DEFINE_list('backbones', list(BACKBONES), 'Backbones.')
-_JSON = flags.DEFINE_string('json', None, 'Job records: read (jobs already '
-                            'done are not rerun) and rewritten.')
-_MD = flags.DEFINE_string('markdown', None, 'Replace the table section of '
-                          'this markdown file.')
-
-
-def main(argv):
-  del argv
-  if not _PRETRAIN.value:
-    raise app.UsageError('--pretrain_dir is required.')
+def main(argv=None) -> int:
+  parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+  parser.add_argument('--pretrain_dir', required=True,
+                      help='Tiny pretraining run.')
+  parser.add_argument('--out_dir', default='runs/dense',
+                      help='Job directories.')
+  parser.add_argument('--seeds', default='0,1', help='Seeds, comma-separated.')
+  parser.add_argument('--tasks', default='segmentation,depth',
+                      help='Tasks, comma-separated.')
+  parser.add_argument('--backbones', default=','.join(BACKBONES),
+                      help='Backbones, comma-separated.')
+  parser.add_argument('--json', default=None,
+                      help='Job records: read (jobs already done are not '
+                      'rerun) and rewritten after every job.')
+  parser.add_argument('--markdown', default=None,
+                      help='Replace the table section of this markdown file.')
+  args = parser.parse_args(argv)
   done = []
-  if _JSON.value and os.path.exists(_JSON.value):
-    with open(_JSON.value) as f:
+  if args.json and os.path.exists(args.json):
+    with open(args.json) as f:
       done = json.load(f)
 
   def save(records):
     # Keep earlier records of jobs outside this invocation's grid.
     records = list(records) + [r for r in done if r not in records]
-    if _JSON.value:
-      with open(_JSON.value, 'w') as f:
+    if args.json:
+      with open(args.json, 'w') as f:
         json.dump(records, f, indent=1)
     return records
 
-  records = save(run_grid(_PRETRAIN.value, _OUT.value,
-                          [int(s) for s in _SEEDS.value], tasks=_TASKS.value,
-                          backbones=_BACKBONES.value, done=done,
+  records = save(run_grid(args.pretrain_dir, args.out_dir,
+                          [int(s) for s in args.seeds.split(',')],
+                          tasks=args.tasks.split(','),
+                          backbones=args.backbones.split(','), done=done,
                           on_record=save))
   table = summarize(records)
   print(table)
-  if _MD.value:
-    runs.replace_section(_MD.value, MARKER, table)
+  if args.markdown:
+    runs.replace_section(args.markdown, MARKER, table)
+  return 0
 
 
 if __name__ == '__main__':
-  app.run(main)
+  sys.exit(main())
