@@ -10,8 +10,8 @@ r"""The reliability probes of docs/reliability.md, on real runs (not a test).
   ... multihost_sigterm OUT_DIR   # SIGTERM to host 1 of a 2-process run
 
 The smoke model on procedural data, 300 steps, checkpoint / eval every 100,
-progress every 50 (the issue's setting). Prints one JSON object per probe
-and writes OUT_DIR/<probe>.json. A measurement script, not a test: pytest
+progress every 50 (the setting of docs/reliability.md's measurements).
+Prints one JSON object per probe and writes OUT_DIR/<probe>.json. A measurement script, not a test: pytest
 collects only `*_test.py`, and nothing here runs on import.
 """
 
