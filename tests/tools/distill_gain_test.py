@@ -25,14 +25,6 @@ class DistillGainTest(absltest.TestCase):
       with self.assertRaisesRegex(ValueError, '--seeds'):
         distill_gain.parse_seeds(bad)
 
-  def test_stats_by_hand(self):
-    s = distill_gain.stats([0.2, 0.4, 0.6])
-    self.assertAlmostEqual(s['mean'], 0.4)
-    self.assertAlmostEqual(s['std'], 0.2)  # sqrt((0.04 + 0 + 0.04) / 2)
-    self.assertEqual((s['min'], s['max'], s['n']), (0.2, 0.6, 3))
-    with self.assertRaises(ValueError):
-      distill_gain.stats([])
-
   def test_binomial_se(self):
     self.assertAlmostEqual(distill_gain.binomial_se(0.5, 100), 0.05)
     with self.assertRaisesRegex(ValueError, 'examples'):

@@ -69,6 +69,14 @@ class RunsTest(absltest.TestCase):
     with self.assertRaisesRegex(ValueError, 'No summaries in'):
       runs.scalars(job, 'train', 'loss')
 
+  def test_stats_by_hand(self):
+    s = runs.stats([0.2, 0.4, 0.6])
+    self.assertAlmostEqual(s['mean'], 0.4)
+    self.assertAlmostEqual(s['std'], 0.2)  # sqrt((0.04 + 0 + 0.04) / 2)
+    self.assertEqual((s['min'], s['max'], s['n']), (0.2, 0.6, 3))
+    with self.assertRaises(ValueError):
+      runs.stats([])
+
 
 if __name__ == '__main__':
   absltest.main()

@@ -57,18 +57,6 @@ def parse_seeds(text: str) -> list[int]:
   return sorted(set(seeds))
 
 
-def stats(values: Sequence[float]) -> dict:
-  """Mean, sample standard deviation (n - 1), min, max and n."""
-  values = [float(v) for v in values]
-  if not values:
-    raise ValueError('stats() needs at least one value.')
-  n = len(values)
-  mean = sum(values) / n
-  std = (math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
-         if n > 1 else 0.0)
-  return dict(mean=mean, std=std, min=min(values), max=max(values), n=n)
-
-
 def binomial_se(accuracy: float, examples: int) -> float:
   """Standard error of one accuracy measured on `examples` images."""
   if examples <= 0:
@@ -81,9 +69,9 @@ def summarize(rows: Sequence[Mapping], eval_examples: int) -> dict:
   'scratch' and 'teacher' test accuracies)."""
   if not rows:
     raise ValueError('summarize() needs at least one seed row.')
-  out = {key: stats([r[key] for r in rows])
+  out = {key: runs.stats([r[key] for r in rows])
          for key in ('teacher', 'distilled', 'scratch')}
-  gain = stats([r['distilled'] - r['scratch'] for r in rows])
+  gain = runs.stats([r['distilled'] - r['scratch'] for r in rows])
   gain['se'] = gain['std'] / math.sqrt(gain['n'])
   out['gain'] = gain
   out['eval_examples'] = eval_examples

@@ -13,6 +13,7 @@ call, built here with `recipe_call`.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import subprocess
@@ -165,6 +166,18 @@ def scalars(job_log_dir: str, program: str, tag: str) -> dict[int, float]:
 def last_scalar(job_log_dir: str, program: str, tag: str) -> float:
   values = scalars(job_log_dir, program, tag)
   return values[max(values)]
+
+
+def stats(values: Sequence[float]) -> dict:
+  """Mean, sample standard deviation (n - 1), min, max and n."""
+  values = [float(v) for v in values]
+  if not values:
+    raise ValueError('stats() needs at least one value.')
+  n = len(values)
+  mean = sum(values) / n
+  std = (math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+         if n > 1 else 0.0)
+  return dict(mean=mean, std=std, min=min(values), max=max(values), n=n)
 
 
 def replace_section(path: str, marker: str, text: str) -> None:

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import sys
@@ -96,18 +95,6 @@ def num_params(width: int, depth: int) -> int:
   return flops.encoder_param_counts(cfg)['encoder']
 
 
-def stats(values: Sequence[float]) -> dict:
-  """Mean, sample standard deviation (n - 1), min, max and n."""
-  values = [float(v) for v in values]
-  if not values:
-    raise ValueError('stats() needs at least one value.')
-  n = len(values)
-  mean = sum(values) / n
-  std = (math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
-         if n > 1 else 0.0)
-  return dict(mean=mean, std=std, min=min(values), max=max(values), n=n)
-
-
 def aggregate(rows: Sequence[Mapping]) -> list[dict]:
   """One entry per (size, texture_prob), in the order of first appearance:
   statistics over seeds of shape bias and test accuracy."""
@@ -118,8 +105,9 @@ def aggregate(rows: Sequence[Mapping]) -> list[dict]:
   for (size, prob), group in groups.items():
     out.append(dict(size=size, texture_prob=prob, params=group[0]['params'],
                     seeds=[r['seed'] for r in group],
-                    shape_bias=stats([r['shape_bias'] for r in group]),
-                    test_accuracy=stats([r['test_accuracy'] for r in group])))
+                    shape_bias=runs.stats([r['shape_bias'] for r in group]),
+                    test_accuracy=runs.stats(
+                        [r['test_accuracy'] for r in group])))
   return out
 
 
