@@ -40,7 +40,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
-import struct
 from typing import Any, Sequence
 
 import numpy as np
@@ -431,22 +430,17 @@ class DenseTfdsInput(dense_inputs.IndexedDenseInput):
   def _get_state_internal(self) -> bytes:
     """The step, the examples read and tf.data's iterator checkpoint (the
     shuffle buffer of encoded records), as `tfds_input.TfdsInput`."""
-    tf_state = self._iter._save().numpy()  # pylint: disable=protected-access
-    return (_TFDS_STATE + struct.pack('>qq', self._step, self._count) +
-            bytes(tf_state))
+    # pylint: disable-next=g-import-not-at-top
+    from vit22b_pax.data import tfds_input
+    return tfds_input.iterator_state(_TFDS_STATE, (self._step, self._count),
+                                     self._iter)
 
   def _set_state_internal(self, state: bytes) -> None:
-    import tensorflow as tf  # pylint: disable=g-import-not-at-top
-    state = bytes(state)
-    head = len(_TFDS_STATE) + 16
-    if not state.startswith(_TFDS_STATE) or len(state) < head:
-      raise ValueError(f'{self.name}: input state {state[:40]!r}... is not a '
-                       'DenseTfdsInput state.')
-    step, count = struct.unpack('>qq', state[len(_TFDS_STATE):head])
-    self._iter = self._make_dataset()
-    # pylint: disable-next=protected-access
-    self._iter._restore(tf.constant(state[head:]))
-    self._step, self._count = step, count
+    # pylint: disable-next=g-import-not-at-top
+    from vit22b_pax.data import tfds_input
+    self._iter, (self._step, self._count) = tfds_input.restore_iterator(
+        state, _TFDS_STATE, 2, self._make_dataset, self.name,
+        'DenseTfdsInput')
 
 
 def _decoded(value) -> np.ndarray:

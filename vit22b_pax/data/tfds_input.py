@@ -286,18 +286,38 @@ class TfdsInput(inputs.IndexedImageInput):
     self._iter = None
 
   def _get_state_internal(self) -> bytes:
-    it = self._ensure_iter()
-    tf_state = it._save().numpy()  # pylint: disable=protected-access
-    return _STATE_MAGIC + struct.pack('>q', self._step) + bytes(tf_state)
+    return iterator_state(_STATE_MAGIC, (self._step,), self._ensure_iter())
 
   def _set_state_internal(self, state: bytes) -> None:
-    state = bytes(state)
-    head = len(_STATE_MAGIC) + 8
-    if not state.startswith(_STATE_MAGIC) or len(state) < head:
-      raise ValueError(f'{self.name}: input state {state[:40]!r}... is not a '
-                       'TfdsInput state.')
-    (step,) = struct.unpack('>q', state[len(_STATE_MAGIC):head])
-    self._iter = iter(self._make_dataset())
-    # pylint: disable-next=protected-access
-    self._iter._restore(tf.constant(state[head:]))
-    self._step = step
+    self._iter, (self._step,) = restore_iterator(
+        state, _STATE_MAGIC, 1, lambda: iter(self._make_dataset()), self.name,
+        'TfdsInput')
+
+
+def iterator_state(magic: bytes, counters: tuple[int, ...],
+                   iterator: Any) -> bytes:
+  """An input state: `magic`, the int64 `counters` (step, ...) and tf.data's
+  own iterator checkpoint (`iterator._save()`, the mechanism of paxml's
+  `SeqIOInput.get_state`)."""
+  tf_state = iterator._save().numpy()  # pylint: disable=protected-access
+  return (magic + struct.pack(f'>{len(counters)}q', *counters) +
+          bytes(tf_state))
+
+
+def restore_iterator(state: bytes, magic: bytes, num_counters: int,
+                     make_iterator: Any, name: str,
+                     kind: str) -> tuple[Any, tuple[int, ...]]:
+  """Reads an `iterator_state`: checks it first (a state of another input is
+  a `ValueError` naming input `name` and the expected `kind`), then builds a
+  fresh iterator with `make_iterator()` and restores tf.data's checkpoint
+  into it. Returns (iterator, counters)."""
+  state = bytes(state)
+  head = len(magic) + 8 * num_counters
+  if not state.startswith(magic) or len(state) < head:
+    raise ValueError(f'{name}: input state {state[:40]!r}... is not a '
+                     f'{kind} state.')
+  counters = struct.unpack(f'>{num_counters}q', state[len(magic):head])
+  iterator = make_iterator()
+  # pylint: disable-next=protected-access
+  iterator._restore(tf.constant(state[head:]))
+  return iterator, counters

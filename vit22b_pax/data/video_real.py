@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import struct
 from typing import Any
 
 import numpy as np
@@ -255,18 +254,13 @@ class TfdsVideoInput(video.VideoInputBase):
     self._iter = iter(self._make_dataset())
 
   def _get_state_internal(self) -> bytes:
-    tf_state = self._iter._save().numpy()  # pylint: disable=protected-access
-    return _STATE_MAGIC + struct.pack('>q', self._step) + bytes(tf_state)
+    # pylint: disable-next=g-import-not-at-top
+    from vit22b_pax.data import tfds_input
+    return tfds_input.iterator_state(_STATE_MAGIC, (self._step,), self._iter)
 
   def _set_state_internal(self, state: bytes) -> None:
-    import tensorflow as tf  # pylint: disable=g-import-not-at-top
-    state = bytes(state)
-    head = len(_STATE_MAGIC) + 8
-    if not state.startswith(_STATE_MAGIC) or len(state) < head:
-      raise ValueError(f'{self.name}: input state {state[:40]!r}... is not a '
-                       'TfdsVideoInput state.')
-    (step,) = struct.unpack('>q', state[len(_STATE_MAGIC):head])
-    self._iter = iter(self._make_dataset())
-    # pylint: disable-next=protected-access
-    self._iter._restore(tf.constant(state[head:]))
-    self._step = step
+    # pylint: disable-next=g-import-not-at-top
+    from vit22b_pax.data import tfds_input
+    self._iter, (self._step,) = tfds_input.restore_iterator(
+        state, _STATE_MAGIC, 1, lambda: iter(self._make_dataset()), self.name,
+        'TfdsVideoInput')
