@@ -307,7 +307,7 @@ class ViT22BAdafactor(optimizers.BaseOptimizer):
           f'ViT22BAdafactor.decoupled_weight_decay='
           f'{self.decoupled_weight_decay}: expected None; set weight_decay / '
           'head_weight_decay instead (they are already decoupled).')
-    checks = (
+    wd_lib.check_optimizer_fields('ViT22BAdafactor', self, (
         ('decay_rate', self.decay_rate > 0, '> 0'),
         ('beta2_cap', 0 < self.beta2_cap <= 1, 'in (0, 1]'),
         ('beta1', 0 <= self.beta1 < 1, 'in [0, 1)'),
@@ -318,18 +318,7 @@ class ViT22BAdafactor(optimizers.BaseOptimizer):
          self.clipping_threshold is None or self.clipping_threshold > 0,
          'None or > 0'),
         ('epsilon', self.epsilon >= 0, '>= 0'),
-        ('weight_decay', self.weight_decay >= 0, '>= 0'),
-        ('head_weight_decay', self.head_weight_decay >= 0, '>= 0'),
-        ('clip_gradient_norm_to_value', self.clip_gradient_norm_to_value >= 0,
-         '>= 0'),
-    )
-    for name, ok, expected in checks:
-      if not ok:
-        raise ValueError(f'ViT22BAdafactor.{name}={getattr(self, name)!r}: '
-                         f'expected {expected}.')
-    wd_lib.compile_regexes([self.head_regex], 'ViT22BAdafactor.head_regex')
-    wd_lib.compile_regexes(self.decay_exclusion_regexes,
-                           'ViT22BAdafactor.decay_exclusion_regexes')
+    ))
     super().__post_init__()
 
   def weight_decay_rate(self, name: str) -> float:

@@ -104,22 +104,11 @@ class ViT22BAdamW(optimizers.BaseOptimizer):
       raise ValueError(
           f'ViT22BAdamW.decoupled_weight_decay={self.decoupled_weight_decay}'
           ': expected None; set weight_decay / head_weight_decay instead.')
-    checks = (
+    wd_lib.check_optimizer_fields('ViT22BAdamW', self, (
         ('beta1', 0 <= self.beta1 < 1, 'in [0, 1)'),
         ('beta2', 0 <= self.beta2 < 1, 'in [0, 1)'),
         ('epsilon', self.epsilon >= 0, '>= 0'),
-        ('weight_decay', self.weight_decay >= 0, '>= 0'),
-        ('head_weight_decay', self.head_weight_decay >= 0, '>= 0'),
-        ('clip_gradient_norm_to_value', self.clip_gradient_norm_to_value >= 0,
-         '>= 0'),
-    )
-    for name, ok, expected in checks:
-      if not ok:
-        raise ValueError(f'ViT22BAdamW.{name}={getattr(self, name)!r}: '
-                         f'expected {expected}.')
-    wd_lib.compile_regexes([self.head_regex], 'ViT22BAdamW.head_regex')
-    wd_lib.compile_regexes(self.decay_exclusion_regexes,
-                           'ViT22BAdamW.decay_exclusion_regexes')
+    ))
     super().__post_init__()
 
   def weight_decay_rate(self, name: str) -> float:

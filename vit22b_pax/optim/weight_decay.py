@@ -64,6 +64,31 @@ def compile_regexes(patterns: Sequence[str], field: str) -> list[re.Pattern]:
   return compiled
 
 
+def check_optimizer_fields(owner: str, opt: Any,
+                           checks: Sequence[tuple[str, bool, str]]) -> None:
+  """Validates an optimizer that uses these decay rules.
+
+  Runs `checks` (field, ok, expected) and then the checks every such
+  optimizer shares (weight_decay, head_weight_decay and
+  clip_gradient_norm_to_value >= 0, head_regex and decay_exclusion_regexes
+  compile), raising a ValueError that names `owner`.field, its value and what
+  was expected at the first failure.
+  """
+  shared = (
+      ('weight_decay', opt.weight_decay >= 0, '>= 0'),
+      ('head_weight_decay', opt.head_weight_decay >= 0, '>= 0'),
+      ('clip_gradient_norm_to_value', opt.clip_gradient_norm_to_value >= 0,
+       '>= 0'),
+  )
+  for name, ok, expected in (*checks, *shared):
+    if not ok:
+      raise ValueError(f'{owner}.{name}={getattr(opt, name)!r}: '
+                       f'expected {expected}.')
+  compile_regexes([opt.head_regex], f'{owner}.head_regex')
+  compile_regexes(opt.decay_exclusion_regexes,
+                  f'{owner}.decay_exclusion_regexes')
+
+
 def rate_for(name: str, *, body: float, head: float, head_regex: str,
              exclusions: Sequence[str]) -> float:
   """Returns the decoupled weight-decay rate of the variable at path `name`."""
