@@ -12,19 +12,12 @@ from praxis import base_hyperparams
 from praxis import pax_fiddle
 from praxis import test_utils
 
+from tests.data import input_util
 from vit22b_pax.data import dense_real
 
 instantiate = base_hyperparams.instantiate
 IGN = dense_real.IGNORE
 
-
-def _read_all(inp):
-  batches = []
-  while True:
-    try:
-      batches.append(inp.get_next())
-    except StopIteration:
-      return batches
 
 
 def _save_png(path, array, mode=None):
@@ -71,7 +64,7 @@ class SegmentationFolderTest(test_utils.TestCase):
     inp = self._input(reset_for_eval=True)
     self.assertEqual(inp.class_names, ('wall', 'floor', 'sky'))
     self.assertEqual(inp.num_classes, 3)
-    batches = _read_all(inp)
+    batches = input_util.read_all(inp)
     self.assertLen(batches, 2)
     np.testing.assert_array_equal(batches[1].eval_sample_weights, [1, 0])
     labels = np.concatenate([b.label for b in batches])[:3]
@@ -109,7 +102,7 @@ class SegmentationFolderTest(test_utils.TestCase):
         dense_real.SegmentationFolderInput, name='voc', image_dir=jpeg,
         mask_dir=seg, class_list=self.classes, split_file=split,
         batch_size=2, image_size=6, reset_for_eval=True))
-    batches = _read_all(inp)
+    batches = input_util.read_all(inp)
     self.assertLen(batches, 1)
     np.testing.assert_array_equal(batches[0].label[0, 0],
                                   [0, 1, IGN, 2, 2, 0])
@@ -258,7 +251,7 @@ class DenseTfdsTest(test_utils.TestCase):
           dense_real.DenseTfdsInput, name='ade', dataset_name='scene_parse150',
           split='validation', num_classes=150, reduce_zero_label=True,
           batch_size=2, image_size=10, image_width=14, reset_for_eval=True))
-      batches = _read_all(inp)
+      batches = input_util.read_all(inp)
     self.assertLen(batches, 2)
     np.testing.assert_array_equal(batches[1].eval_sample_weights, [1, 0])
     ann = examples[2]['annotation'][..., 0].astype(np.int32)

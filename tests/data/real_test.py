@@ -15,20 +15,13 @@ from praxis import base_hyperparams
 from praxis import pax_fiddle
 from praxis import test_utils
 
+from tests.data import input_util
 from tests.data import resume_util
 from vit22b_pax.data import real
 
 instantiate = base_hyperparams.instantiate
 _COLORS = {'cat': (255, 0, 0), 'dog': (0, 0, 255)}
 
-
-def _read_all(inp):
-  batches = []
-  while True:
-    try:
-      batches.append(inp.get_next())
-    except StopIteration:
-      return batches
 
 
 class ImageFolderInputTest(test_utils.TestCase):
@@ -61,7 +54,7 @@ class ImageFolderInputTest(test_utils.TestCase):
     self.assertEqual(inp.class_names, ('cat', 'dog'))
     self.assertEqual(inp.num_classes, 2)
     with self.assertLogs(level='WARNING') as logs:
-      batches = _read_all(inp)
+      batches = input_util.read_all(inp)
     self.assertLen(batches, 2)  # 7 files, batch 4.
     self.assertIn('1 unreadable image', logs.output[0])
     self.assertIn(self.bad, logs.output[0])
@@ -128,14 +121,14 @@ class ImageFolderInputTest(test_utils.TestCase):
     with self.assertLogs(level='WARNING'):
       with self.assertRaisesRegex(ValueError, r'5 of the 5 images .*broken.*'
                                   'max_unreadable_fraction=0.5'):
-        _read_all(self._input(split='broken', reset_for_eval=True))
+        input_util.read_all(self._input(split='broken', reset_for_eval=True))
     with self.assertLogs(level='WARNING'):
       with self.assertRaisesRegex(ValueError, '5 of the 5'):
         self._input(split='broken', is_training=True).get_next()
     # The threshold is configurable: 1.0 never fails (weights stay 0).
     with self.assertLogs(level='WARNING'):
-      batches = _read_all(self._input(split='broken', reset_for_eval=True,
-                                      max_unreadable_fraction=1.0))
+      batches = input_util.read_all(self._input(
+          split='broken', reset_for_eval=True, max_unreadable_fraction=1.0))
     self.assertEqual(sum(b.eval_sample_weights.sum() for b in batches), 0)
 
   def test_16_bit_png(self):

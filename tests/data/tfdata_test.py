@@ -15,6 +15,7 @@ from praxis import pax_fiddle
 from praxis import test_utils
 import tensorflow as tf
 
+from tests.data import input_util
 from tests.data import resume_util
 from vit22b_pax.data import folders
 from vit22b_pax.data import real
@@ -32,14 +33,6 @@ def _smooth_image(rng, h, w):
                   np.sin(c * (x + y))], -1)
   return ((img + 1) * 127.5).astype(np.uint8)
 
-
-def _read_all(inp):
-  batches = []
-  while True:
-    try:
-      batches.append(inp.get_next())
-    except StopIteration:
-      return batches
 
 
 class TfImageTest(parameterized.TestCase):
@@ -133,10 +126,10 @@ class TfDataImageFolderInputTest(test_utils.TestCase):
   def test_eval_matches_numpy_path(self):
     kw = dict(split='test', reset_for_eval=True)
     with self.assertLogs(level='WARNING') as logs:
-      fast = _read_all(self._input(**kw))
+      fast = input_util.read_all(self._input(**kw))
     self.assertIn(self.bad, '\n'.join(logs.output))
     with self.assertLogs(level='WARNING'):
-      ref = _read_all(self._input(cls=real.ImageFolderInput, **kw))
+      ref = input_util.read_all(self._input(cls=real.ImageFolderInput, **kw))
     self.assertLen(fast, 3)  # 11 files, batch 4: 1 padding row.
     self.assertLen(ref, 3)
     for f, r in zip(fast, ref):
@@ -166,7 +159,7 @@ class TfDataImageFolderInputTest(test_utils.TestCase):
     seen, hosts = [], []
     with self.assertLogs(level='WARNING'):  # The unreadable file.
       for h in range(2):
-        hosts.append(_read_all(self._input(
+        hosts.append(input_util.read_all(self._input(
             split='test', reset_for_eval=True, batch_size=2,
             num_infeed_hosts=2, infeed_host_index=h)))
     for batches in hosts:

@@ -15,6 +15,7 @@ from praxis import test_utils
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
+from tests.data import input_util
 from tests.data import resume_util
 from vit22b_pax.data import real
 from vit22b_pax.data import tfds_input
@@ -54,14 +55,6 @@ def _prepare(data_dir):
       config='c').download_and_prepare()
 
 
-def _read_all(inp):
-  batches = []
-  while True:
-    try:
-      batches.append(inp.get_next())
-    except StopIteration:
-      return batches
-
 
 class TfdsInputTest(test_utils.TestCase):
 
@@ -91,7 +84,8 @@ class TfdsInputTest(test_utils.TestCase):
                                         data_dir=self.data_dir)))
 
   def test_eval_pass_pads_last_batch(self):
-    batches = _read_all(self._input(split='test', reset_for_eval=True))
+    batches = input_util.read_all(
+        self._input(split='test', reset_for_eval=True))
     self.assertLen(batches, 4)
     weights = np.concatenate([b.eval_sample_weights for b in batches])
     self.assertArraysEqual(weights, np.float32([1] * _N_TEST + [0] * 3))
@@ -104,7 +98,7 @@ class TfdsInputTest(test_utils.TestCase):
     self.assertArraysEqual(batches[0].texture_label, np.full(4, -1))
 
   def test_hosts_are_disjoint_and_stop_together(self):
-    hosts = [_read_all(self._input(split='test', reset_for_eval=True,
+    hosts = [input_util.read_all(self._input(split='test', reset_for_eval=True,
                                    batch_size=2, num_infeed_hosts=3,
                                    infeed_host_index=h)) for h in range(3)]
     self.assertEqual({len(b) for b in hosts}, {3})  # ceil(5 / 2) each.
@@ -141,7 +135,7 @@ class TfdsInputTest(test_utils.TestCase):
   def test_undecodable_images(self):
     inp = self._input(split='test', image_key='raw', reset_for_eval=True)
     with self.assertLogs(level='WARNING') as logs:
-      batches = _read_all(inp)
+      batches = input_util.read_all(inp)
     self.assertIn('unreadable', logs.output[0])
     weights = np.concatenate([b.eval_sample_weights for b in batches])
     expected = np.float32([ex['raw'] != b'not an image'
@@ -150,7 +144,7 @@ class TfdsInputTest(test_utils.TestCase):
     with self.assertLogs(level='WARNING'):
       with self.assertRaisesRegex(ValueError, '4 of the 13 .*'
                                   'max_unreadable_fraction=0.2'):
-        _read_all(self._input(split='test', image_key='raw',
+        input_util.read_all(self._input(split='test', image_key='raw',
                               reset_for_eval=True,
                               max_unreadable_fraction=0.2))
 

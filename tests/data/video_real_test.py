@@ -12,6 +12,7 @@ from praxis import base_hyperparams
 from praxis import pax_fiddle
 from praxis import test_utils
 
+from tests.data import input_util
 from vit22b_pax.data import video_real
 
 instantiate = base_hyperparams.instantiate
@@ -29,14 +30,6 @@ def _write_clip(clip_dir, label, clip, size=(10, 14), frames=_T):
     img = np.full((size[1], size[0], 3), value, np.uint8)
     Image.fromarray(img).save(os.path.join(clip_dir, f'frame_{j:03d}.png'))
 
-
-def _read_all(inp):
-  out = []
-  while True:
-    try:
-      out.append(inp.get_next())
-    except StopIteration:
-      return out
 
 
 class FrameFolderInputTest(test_utils.TestCase):
@@ -65,7 +58,7 @@ class FrameFolderInputTest(test_utils.TestCase):
     inp = self._input(reset_for_eval=True)
     self.assertEqual(inp.class_names, ('jump', 'wave'))
     self.assertEqual(inp.num_classes, 2)
-    batches = _read_all(inp)
+    batches = input_util.read_all(inp)
     self.assertLen(batches, 3)  # 5 clips, batch 2.
     labels = np.concatenate([b.label for b in batches])
     weights = np.concatenate([b.eval_sample_weights for b in batches])
@@ -154,7 +147,7 @@ class TfdsVideoInputTest(test_utils.TestCase):
         video_real.TfdsVideoInput, dataset_name='tiny_clips',
         data_dir=data_dir, split='test', batch_size=2, num_frames=3,
         image_size=6, num_classes=3, reset_for_eval=True))
-    batches = _read_all(inp)
+    batches = input_util.read_all(inp)
     self.assertLen(batches, 2)
     np.testing.assert_array_equal(batches[1].eval_sample_weights, [1, 0])
     videos = np.concatenate([b.video for b in batches])[:3]
