@@ -33,8 +33,9 @@ width, N heads, H head dim, F MLP width.
 
 Remat policies: 'full' saves every residual the backward needs (no remat);
 'nothing_saveable' keeps only each block's input and recomputes the block in
-the backward pass (one extra forward: hardware FLOPs 8N instead of 6N per
-token, and a second weight all-gather / activation all-gather per block).
+the backward pass (one extra forward of the blocks without their output
+matmuls, whose results the backward never reads: a second weight
+all-gather and activation all-gather per block, no second reduce-scatter).
 
 Step time: compute at peak FLOP/s and each collective at `Chip.link_bw`
 (one mesh axis = one torus dimension / NVLink ring, the two axes on
@@ -60,6 +61,7 @@ from praxis import py_utils
 from vit22b_pax.layers import sharding
 from vit22b_pax.layers import variants
 from vit22b_pax.models import classifier
+from vit22b_pax.optim import adafactor
 from vit22b_pax.perf import flops as flops_lib
 from vit22b_pax.perf import peaks
 
@@ -139,10 +141,14 @@ def model_weights(encoder_p: pax_fiddle.Config, num_classes: int,
   return out
 
 
-def _axes(entry) -> tuple[str, ...]:
+def axes_of(entry) -> tuple[str, ...]:
+  """Mesh axes of one dim's split entry (None / -1: none)."""
   if entry is None or entry == -1:
     return ()
   return tuple(entry) if isinstance(entry, (tuple, list)) else (entry,)
+
+
+_axes = axes_of
 
 
 def _per_device(shape, shard, mesh: dict[str, int]) -> int:
@@ -157,20 +163,35 @@ def _split_axes(w: Weight) -> set[str]:
   return {a for e in w.shard for a in _axes(e)}
 
 
+def adafactor_slots(shape, shard, min_dim_size_to_factor=32
+                    ) -> dict[str, tuple[list[int], list[Any]]]:
+  """{slot: (shape, shard)} of a parameter's Adafactor state.
+
+  'param' and 'm' (momentum) are the parameter's own; a factored matrix
+  (`optim.adafactor.factored_dims`: its two largest dims, d1 <= d0) keeps
+  'v_row' without d0 and 'v_col' without d1, each dim split as in the
+  parameter; otherwise 'v' is the parameter's shape.
+  """
+  shape, shard = list(shape), list(shard)
+  slots = {'param': (shape, shard), 'm': (shape, shard)}
+  dims = adafactor.factored_dims(shape, min_dim_size_to_factor)
+  if dims is None:
+    slots['v'] = (shape, shard)
+  else:
+    d1, d0 = dims
+    keep = lambda drop: ([s for i, s in enumerate(shape) if i != drop],
+                         [a for i, a in enumerate(shard) if i != drop])
+    slots['v_row'], slots['v_col'] = keep(d0), keep(d1)
+  return slots
+
+
 def adafactor_state_elems(shape, shard, mesh, min_dim_size_to_factor=32
                           ) -> tuple[int, int]:
   """(momentum elements, float32 second-moment elements) per device."""
-  mom = _per_device(shape, shard, mesh)
-  if len(shape) >= 2 and sorted(shape)[-2] >= min_dim_size_to_factor:
-    order = sorted(range(len(shape)), key=lambda i: shape[i])
-    r, c = order[-2], order[-1]
-    row = [s for i, s in enumerate(shape) if i != c]
-    row_sh = [a for i, a in enumerate(shard) if i != c]
-    col = [s for i, s in enumerate(shape) if i != r]
-    col_sh = [a for i, a in enumerate(shard) if i != r]
-    return mom, (_per_device(row, row_sh, mesh) +
-                 _per_device(col, col_sh, mesh))
-  return mom, mom
+  slots = adafactor_slots(shape, shard, min_dim_size_to_factor)
+  v = sum(_per_device(*slots[k], mesh) for k in ('v', 'v_row', 'v_col')
+          if k in slots)
+  return _per_device(*slots['m'], mesh), v
 
 
 @dataclasses.dataclass
@@ -223,6 +244,22 @@ def activation_elems_per_token(d: int, f: int, heads: int, tokens: int,
   if remat == 'nothing_saveable':
     return depth * d / tp + outside, block
   raise ValueError(f'remat must be one of {REMAT_POLICIES}, got {remat!r}.')
+
+
+def recompute_flops_per_image(enc: Any, tokens: int) -> float:
+  """FLOPs the 'nothing_saveable' backward pass recomputes per image.
+
+  Each block's forward again, but for its output matmuls: the backward
+  needs their inputs (recomputed) and the incoming gradient, never their
+  result, so XLA drops them as dead code (seen in the compiled paper step:
+  `tools/dryrun`, docs/scale.md). Blocks only: the stem and head are not
+  rematerialised.
+  """
+  counts = flops_lib.encoder_param_counts(enc)
+  d, f, depth = enc.model_dims, enc.hidden_dims, enc.num_layers
+  out_params = depth * (d + f) * d  # attention out D x D + MLP out F x D
+  forward = 2.0 * counts['blocks'] + 4.0 * depth * d * tokens
+  return (forward - 2.0 * out_params) * tokens
 
 
 def _encoder(variant: Any, image_size: int) -> tuple[Any, str]:
@@ -338,12 +375,14 @@ def make_plan(variant: Any, image_size: int, batch: int,
   n_rs = 1 if blk.fused else 2      # output matmuls scattered
   tp_one = b_dev * tokens * d * ab * (tp - 1) / tp
   recompute = 1 if remat == 'nothing_saveable' else 0
+  # The recomputed forward skips the output matmuls (see
+  # `recompute_flops_per_image`), so it gathers again but scatters nothing.
   comm = {
       'fsdp_all_gather_weights(data)': fsdp_ag * (1 + recompute),
       'fsdp_reduce_scatter_grads(data)': fsdp_rs,
       'grad_all_reduce(data,replica)': grad_ar,
       'tp_all_gather_acts_fwd(mdl)': n_ag * tp_one * (1 + recompute),
-      'tp_reduce_scatter_acts_fwd(mdl)': n_rs * tp_one * (1 + recompute),
+      'tp_reduce_scatter_acts_fwd(mdl)': n_rs * tp_one,
       'tp_all_gather_acts_bwd(mdl)': n_rs * tp_one,
       'tp_reduce_scatter_acts_bwd(mdl)': n_ag * tp_one,
   }
@@ -351,8 +390,8 @@ def make_plan(variant: Any, image_size: int, batch: int,
   mdl_bytes = sum(v_ for k, v_ in comm.items() if '(mdl)' in k)
 
   model_flops = count.per_image * batch / (dp * tp)
-  hw_flops = model_flops + recompute * count.forward_per_image * batch / (
-      dp * tp)
+  hw_flops = model_flops + recompute * recompute_flops_per_image(
+      enc, tokens) * batch / (dp * tp)
   peak = chip_row.peak_bf16_flops
   t_compute = hw_flops / peak
   t_data = depth * data_bytes / chip_row.link_bw
