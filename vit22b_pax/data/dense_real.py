@@ -46,6 +46,7 @@ import numpy as np
 from PIL import Image
 from praxis import py_utils
 
+from vit22b_pax.data import crop
 from vit22b_pax.data import dense_inputs
 
 NestedMap = py_utils.NestedMap
@@ -69,22 +70,16 @@ def read_class_list(path: str) -> tuple[str, ...]:
 
 def cover_and_crop(array: np.ndarray, hw: Sequence[int],
                    resample: int) -> np.ndarray:
-  """Resizes [h, w(, C)] to cover (H, W) keeping the aspect, centre crop.
+  """Resizes [h, w(, C)] to cover (H, W) keeping the aspect, centre crop
+  (the package's one crop, `crop.pil_resize_small_crop`).
 
   Args:
     array: uint8 image [h, w, 3], or a float32 / int32 map [h, w].
     hw: output (H, W).
     resample: PIL filter (Image.BILINEAR for images, Image.NEAREST maps).
   """
-  out_h, out_w = hw
-  h, w = array.shape[:2]
-  scale = max(out_h / h, out_w / w)
-  nh, nw = max(out_h, round(h * scale)), max(out_w, round(w * scale))
-  img = Image.fromarray(array)
-  if (nw, nh) != (w, h):
-    img = img.resize((nw, nh), resample)
-  top, left = (nh - out_h) // 2, (nw - out_w) // 2
-  return np.asarray(img.crop((left, top, left + out_w, top + out_h)))
+  return np.asarray(crop.pil_resize_small_crop(Image.fromarray(array), hw,
+                                               1.0, resample))
 
 
 def map_labels(mask: np.ndarray, num_classes: int, reduce_zero_label: bool,
