@@ -35,9 +35,6 @@ from vit22b_pax.data import tfds_stream
 from vit22b_pax.data import tfimage
 
 NestedMap = py_utils.NestedMap
-# The state format, shared by every TFDS input (re-exported).
-iterator_state = tfds_stream.iterator_state
-restore_iterator = tfds_stream.restore_iterator
 
 
 class TfdsInput(tfds_stream.TfdsStreamInput):
@@ -116,8 +113,14 @@ class TfdsInput(tfds_stream.TfdsStreamInput):
 
   def _map_examples(self, ds: tf.data.Dataset) -> tf.data.Dataset:
     """Decode + crop + flip per example; undecodable -> blank, ok=False."""
-    ds = ds.map(lambda pos, ex: (ex[self.image_key],) + self._targets(
-        ex[self.label_key]) + (pos,))
+    def split(pos, ex):
+      return (ex[self.image_key],) + self._targets(ex[self.label_key]) + (
+          pos,)
+
+    def as_dict(image, ok, label, probs, pos):
+      return dict(image=image, ok=ok, label=label, label_probs=probs,
+                  position=pos)
+
     base = tf.constant(self._seed(), tf.int64)
 
     def load(raw, label, probs, pos):
@@ -127,10 +130,9 @@ class TfdsInput(tfds_stream.TfdsStreamInput):
           inception_crop=self.inception_crop, flip=self.flip,
           crop_fraction=self.crop_fraction, seed_base=base, position=pos)
 
-    ds = tfimage.safe_map(ds, load, self.image_size,
+    ds = tfimage.safe_map(ds.map(split), load, self.image_size,
                           self.num_parallel_calls or tf.data.AUTOTUNE)
-    return ds.map(lambda image, ok, label, probs, pos: dict(
-        image=image, ok=ok, label=label, label_probs=probs, position=pos))
+    return ds.map(as_dict)
 
   def _make_batch(self, arrays: dict[str, np.ndarray],
                   real: np.ndarray) -> NestedMap:
