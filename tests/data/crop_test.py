@@ -72,6 +72,8 @@ class CropTest(parameterized.TestCase):
     # An exact half (3 * 3 / 2 = 4.5) rounds up, where float32 tf.round
     # (big_vision) would give 4.
     self.assertEqual(crop.cover_shape(2, 3, 3, 3), (3, 5))
+    # numpy integers take the Python branch too.
+    self.assertEqual(crop.cover_shape(np.int64(2), np.int64(3), 3, 3), (3, 5))
 
   def test_big_vision_eval_crop_numbers(self):
     # A 375 x 500 photo: resize_small(256) -> 256 x 341 (341.33 rounded),

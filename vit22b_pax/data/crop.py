@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import numpy as np
 from PIL import Image
 
 # tf bilinear resizing antialiases when the scale is below this.
@@ -56,7 +57,7 @@ def resize_target(crop_hw: Sequence[int], crop_fraction: float
 
 
 def _select(cond, a, b):
-  if isinstance(cond, bool):
+  if isinstance(cond, (bool, np.bool_)):
     return a if cond else b
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   return tf.where(cond, a, b)
