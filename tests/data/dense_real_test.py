@@ -13,6 +13,7 @@ from praxis import pax_fiddle
 from praxis import test_utils
 
 from tests.data import input_util
+from tests.data import resume_util
 from vit22b_pax.data import dense_real
 
 instantiate = base_hyperparams.instantiate
@@ -224,21 +225,28 @@ class DepthFolderTest(test_utils.TestCase):
 
 class DenseTfdsTest(test_utils.TestCase):
 
-  def _mock(self, examples):
-    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  def _write(self, name, features, examples, split='validation'):
+    """Prepares TFDS data set `name` holding `examples` in `split`."""
+    tmp = tempfile.TemporaryDirectory()
+    self.addCleanup(tmp.cleanup)
+    input_util.write_tfds(tmp.name, name, features, {split: examples})
+    return tmp.name
+
+  def _ade(self, examples, split='validation'):
     import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+    return self._write('tiny_ade', {
+        'image': tfds.features.Image(shape=(None, None, 3)),
+        'annotation': tfds.features.Image(shape=(None, None, 3))},
+                       examples, split)
 
-    def as_dataset(builder, *args, **kwargs):
-      del args, kwargs
-      return tf.data.Dataset.from_generator(
-          lambda: iter(examples), output_signature={
-              k: tf.TensorSpec(shape=None, dtype=v.dtype)
-              for k, v in builder.info.features.items()})
-
-    return tfds.testing.mock_data(as_dataset_fn=as_dataset,
-                                  policy=tfds.testing.MockPolicy.USE_CODE)
+  def _seg(self, data_dir, **kw):
+    kw.setdefault('split', 'validation')
+    return instantiate(pax_fiddle.Config(
+        dense_real.DenseTfdsInput, name='ade', dataset_name='tiny_ade',
+        data_dir=data_dir, num_classes=150, reduce_zero_label=True, **kw))
 
   def test_scene_parse150_features(self):
+    import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
     rng = np.random.default_rng(0)
     examples = []
     for _ in range(3):
@@ -246,70 +254,89 @@ class DenseTfdsTest(test_utils.TestCase):
       examples.append({'image': rng.integers(0, 255, (10, 14, 3),
                                              dtype=np.uint8),
                        'annotation': np.repeat(ann[..., None], 3, -1)})
-    with self._mock(examples):
-      inp = instantiate(pax_fiddle.Config(
-          dense_real.DenseTfdsInput, name='ade', dataset_name='scene_parse150',
-          split='validation', num_classes=150, reduce_zero_label=True,
-          batch_size=2, image_size=10, image_width=14, reset_for_eval=True))
-      batches = input_util.read_all(inp)
+    data_dir = self._ade(examples)
+    inp = self._seg(data_dir, batch_size=2, image_size=10, image_width=14,
+                    reset_for_eval=True)
+    batches = input_util.read_all(inp)
     self.assertLen(batches, 2)
     np.testing.assert_array_equal(batches[1].eval_sample_weights, [1, 0])
-    ann = examples[2]['annotation'][..., 0].astype(np.int32)
-    np.testing.assert_array_equal(batches[1].label[0],
-                                  np.where(ann == 0, IGN, ann - 1))
+    np.testing.assert_array_equal(batches[1].label[1], IGN)  # Padding.
+    stored = list(tfds.as_numpy(tfds.load('tiny_ade', split='validation',
+                                          data_dir=data_dir)))
+    labels = np.concatenate([b.label for b in batches])[:3]
+    images = np.concatenate([b.image for b in batches])[:3]
+    for ex, label, image in zip(stored, labels, images):
+      ann = ex['annotation'][..., 0].astype(np.int32)
+      np.testing.assert_array_equal(label, np.where(ann == 0, IGN, ann - 1))
+      np.testing.assert_allclose(image, ex['image'] / 255 * 2 - 1, atol=1e-6)
 
   def test_training_resumes_from_state(self):
     rng = np.random.default_rng(1)
     examples = [{'image': rng.integers(0, 255, (6, 6, 3), dtype=np.uint8),
                  'annotation': np.full((6, 6, 3), i % 5, np.uint8)}
                 for i in range(7)]
-    cfg = pax_fiddle.Config(
-        dense_real.DenseTfdsInput, name='train', dataset_name='scene_parse150',
-        split='train', num_classes=150, reduce_zero_label=True, batch_size=2,
-        image_size=6, is_training=True, shuffle_buffer=4, seed=3)
-    with self._mock(examples):
-      inp = instantiate(cfg)
-      inp.get_next()
-      state = inp.get_state()
-      want = [inp.get_next() for _ in range(4)]
-      other = instantiate(cfg)
-      other.set_state(state)
-      got = [other.get_next() for _ in range(4)]
-    for a, b in zip(want, got):
-      np.testing.assert_array_equal(a.image, b.image)
-      np.testing.assert_array_equal(a.label, b.label)
+    data_dir = self._ade(examples, split='train')
+    make = lambda: self._seg(data_dir, split='train', batch_size=2,
+                             image_size=6, is_training=True, shuffle_buffer=4,
+                             seed=3)
+    resume_util.assert_resumes(self, make, n=2, m=5)
     with self.assertRaisesRegex(ValueError, 'is not a DenseTfdsInput state'):
-      other.set_state(b'nonsense')
+      make().set_state(b'nonsense')
 
   def test_scene_parse150_value_outside(self):
     ex = {'image': np.zeros((4, 4, 3), np.uint8),
           'annotation': np.full((4, 4, 3), 151, np.uint8)}
-    with self._mock([ex]):
-      inp = instantiate(pax_fiddle.Config(
-          dense_real.DenseTfdsInput, name='ade', dataset_name='scene_parse150',
-          split='validation', num_classes=150, reduce_zero_label=True,
-          batch_size=1, image_size=4, reset_for_eval=True))
-      with self.assertRaisesRegex(ValueError, r'scene_parse150\[validation\] '
-                                  'example 0: mask value 151 is outside the '
-                                  '150 classes'):
-        inp.get_next()
+    inp = self._seg(self._ade([ex]), batch_size=1, image_size=4,
+                    reset_for_eval=True)
+    with self.assertRaisesRegex(ValueError, r'tiny_ade\[validation\] '
+                                'example 0: mask value 151 is outside the '
+                                '150 classes'):
+      inp.get_next()
+
+  def test_bad_masks_and_sizes(self):
+    colour = np.zeros((4, 4, 3), np.uint8)
+    colour[0, 0] = (1, 2, 3)
+    inp = self._seg(self._ade([{'image': np.zeros((4, 4, 3), np.uint8),
+                                'annotation': colour}]),
+                    batch_size=1, image_size=4, reset_for_eval=True)
+    with self.assertRaisesRegex(ValueError, 'example 0: colour-coded'):
+      inp.get_next()
+    inp = self._seg(self._ade([{'image': np.zeros((4, 4, 3), np.uint8),
+                                'annotation': np.ones((4, 5, 3), np.uint8)}]),
+                    batch_size=1, image_size=4, reset_for_eval=True)
+    with self.assertRaisesRegex(ValueError, "example 0: 'annotation' is 4x5 "
+                                r'but the image is 4x4 \(HxW\)'):
+      inp.get_next()
 
   def test_nyu_depth_v2_features(self):
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
     depth = np.linspace(0.0, 12.0, 480 * 640).reshape(480, 640)
     depth[:10, :10] = 0.0  # A hole, sampled by output pixel (0, 0).
     depth = depth.astype(np.float16)
     ex = {'image': np.zeros((480, 640, 3), np.uint8), 'depth': depth}
-    with self._mock([ex]):
-      inp = instantiate(pax_fiddle.Config(
-          dense_real.DenseTfdsInput, name='nyu', dataset_name='nyu_depth_v2',
-          split='validation', task='depth', batch_size=1, image_size=48,
-          image_width=64, reset_for_eval=True))
-      b = inp.get_next()
+    features = {'image': tfds.features.Image(shape=(480, 640, 3)),
+                'depth': tfds.features.Tensor(shape=(480, 640),
+                                              dtype=tf.float16)}
+    inp = instantiate(pax_fiddle.Config(
+        dense_real.DenseTfdsInput, name='nyu', dataset_name='tiny_nyu',
+        data_dir=self._write('tiny_nyu', features, [ex]),
+        split='validation', task='depth', batch_size=1, image_size=48,
+        image_width=64, reset_for_eval=True))
+    b = inp.get_next()
     self.assertEqual(b.depth.shape, (1, 48, 64))
     self.assertEqual(b.depth_valid[0, 0, 0], 0.0)  # Depth 0 = hole.
     self.assertEqual(b.depth_valid.sum(), 48 * 64 - 1)
     self.assertAllClose(b.depth[0, -1, -1], depth[-5, -5].astype(np.float32),
                         atol=0.01)
+    neg = dict(ex, depth=np.full((480, 640), -2.0, np.float16))
+    inp = instantiate(pax_fiddle.Config(
+        dense_real.DenseTfdsInput, name='nyu', dataset_name='tiny_nyu',
+        data_dir=self._write('tiny_nyu', features, [neg]),
+        split='validation', task='depth', batch_size=1, image_size=48,
+        reset_for_eval=True))
+    with self.assertRaisesRegex(ValueError, 'example 0: negative depth -2.0'):
+      inp.get_next()
 
 
 if __name__ == '__main__':

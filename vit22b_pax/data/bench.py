@@ -50,6 +50,7 @@ import numpy as np
 from PIL import Image
 
 from vit22b_pax.data import augment
+from vit22b_pax.data import crop
 from vit22b_pax.data import folders
 from vit22b_pax.data import real
 from vit22b_pax.data import tfdata
@@ -60,15 +61,10 @@ VARIANTS = ('before/train', 'numpy/train', 'tfdata/train', 'before/eval',
 
 
 def _before_load(path: str, size: int) -> np.ndarray:
-  """The former PIL load: shorter side -> size, centre crop, [S, S, 3]."""
+  """The former PIL load: shorter side -> size, centre crop, [S, S, 3] (the
+  package's one crop, `crop.pil_resize_small_crop`)."""
   with Image.open(path) as img:
-    img = img.convert('RGB')
-    w, h = img.size
-    scale = size / min(w, h)
-    nw, nh = max(size, round(w * scale)), max(size, round(h * scale))
-    img = img.resize((nw, nh), Image.BILINEAR)
-    left, top = (nw - size) // 2, (nh - size) // 2
-    img = img.crop((left, top, left + size, top + size))
+    img = crop.pil_resize_small_crop(img.convert('RGB'), (size, size))
     return np.asarray(img, np.float32) / 255.0
 
 

@@ -22,10 +22,12 @@ Folder layouts (images and maps paired by file stem; an optional
   or `depth_dir/<stem>.npy` (float metres, read with allow_pickle=False).
 * `DenseTfdsInput`: a prepared TFDS data set (never downloads), e.g.
   `scene_parse150` (image + annotation, 0 = other: reduce_zero_label=True)
-  or `nyu_depth_v2` (image + float16 depth in metres).
+  or `nyu_depth_v2` (image + float16 depth in metres), on the shared
+  tf.data stream (`tfds_stream`).
 
 Every example is resized so it covers (H, W) (image bilinear, maps nearest)
-and centre-cropped; metrics are computed at that resolution.
+and centre-cropped with the package's one crop (`crop.py`: PIL for the
+folders, TensorFlow for TFDS); metrics are computed at that resolution.
 
 Bad data raises ValueError naming the file (or TFDS example) first: a mask
 or depth map whose size differs from its image's (sizes are checked from the
@@ -38,20 +40,22 @@ depth 0 and depth_valid 0, so they count in no loss and no metric.
 from __future__ import annotations
 
 import dataclasses
-import io
 import os
 from typing import Any, Sequence
 
 import numpy as np
 from PIL import Image
 from praxis import py_utils
+import tensorflow as tf
 
+from vit22b_pax.data import crop
 from vit22b_pax.data import dense_inputs
+from vit22b_pax.data import tfds_stream
+from vit22b_pax.data import tfimage
 
 NestedMap = py_utils.NestedMap
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png')
 IGNORE = dense_inputs.IGNORE_LABEL
-_TFDS_STATE = b'vit22b_pax.DenseTfdsInput.v1\0'
 
 
 def read_class_list(path: str) -> tuple[str, ...]:
@@ -69,22 +73,16 @@ def read_class_list(path: str) -> tuple[str, ...]:
 
 def cover_and_crop(array: np.ndarray, hw: Sequence[int],
                    resample: int) -> np.ndarray:
-  """Resizes [h, w(, C)] to cover (H, W) keeping the aspect, centre crop.
+  """Resizes [h, w(, C)] to cover (H, W) keeping the aspect, centre crop
+  (the package's one crop, `crop.pil_resize_small_crop`).
 
   Args:
     array: uint8 image [h, w, 3], or a float32 / int32 map [h, w].
     hw: output (H, W).
     resample: PIL filter (Image.BILINEAR for images, Image.NEAREST maps).
   """
-  out_h, out_w = hw
-  h, w = array.shape[:2]
-  scale = max(out_h / h, out_w / w)
-  nh, nw = max(out_h, round(h * scale)), max(out_w, round(w * scale))
-  img = Image.fromarray(array)
-  if (nw, nh) != (w, h):
-    img = img.resize((nw, nh), resample)
-  top, left = (nh - out_h) // 2, (nw - out_w) // 2
-  return np.asarray(img.crop((left, top, left + out_w, top + out_h)))
+  return np.asarray(crop.pil_resize_small_crop(Image.fromarray(array), hw,
+                                               1.0, resample))
 
 
 def map_labels(mask: np.ndarray, num_classes: int, reduce_zero_label: bool,
@@ -103,13 +101,20 @@ def map_labels(mask: np.ndarray, num_classes: int, reduce_zero_label: bool,
     ignore |= mask == 0
   bad = ~ignore & ((labels < 0) | (labels >= num_classes))
   if bad.any():
-    value = int(mask[bad][0])
-    raise ValueError(
-        f'{where}: mask value {value} is outside the {num_classes} classes of '
-        f'the class list (values {int(reduce_zero_label)}..'
-        f'{num_classes - 1 + int(reduce_zero_label)}) and not in '
-        f'ignore_values={tuple(ignore_values)}.')
+    raise label_error(where, int(mask[bad][0]), num_classes,
+                      reduce_zero_label, ignore_values)
   return np.where(ignore, IGNORE, labels).astype(np.int32)
+
+
+def label_error(where: str, value: int, num_classes: int,
+                reduce_zero_label: bool,
+                ignore_values: Sequence[int]) -> ValueError:
+  """The error of a mask value that is no class and not ignored."""
+  return ValueError(
+      f'{where}: mask value {value} is outside the {num_classes} classes of '
+      f'the class list (values {int(reduce_zero_label)}..'
+      f'{num_classes - 1 + int(reduce_zero_label)}) and not in '
+      f'ignore_values={tuple(ignore_values)}.')
 
 
 def clean_depth(depth: np.ndarray, scale: float, where: str) -> np.ndarray:
@@ -293,19 +298,20 @@ def _stack(examples: list[dict[str, np.ndarray]]) -> NestedMap:
   return batch
 
 
-class DenseTfdsInput(dense_inputs.IndexedDenseInput):
+class DenseTfdsInput(tfds_stream.TfdsStreamInput,
+                     dense_inputs.IndexedDenseInput):
   """A prepared TFDS segmentation or depth data set (never downloads).
 
-  Hosts read `tfds.even_splits(split, num_infeed_hosts, drop_remainder=True)`;
-  `num_examples` > 0 caps the examples per host. The last eval batch is
-  padded (eval_sample_weights 0). Resume: the state is tf.data's iterator
-  checkpoint (the shuffle buffer holds encoded records: about
-  shuffle_buffer x mean record size per host).
+  The stream (host split keeping every eval example, shuffle seeded by
+  (seed, input_random_seed, host), eval padding with weight 0, iterator
+  state) is `tfds_stream.TfdsStreamInput`; this class supplies the
+  per-example map, in tf.data: decode, map the mask values to classes (or
+  clean the depth), resize to cover (H, W) and centre-crop
+  (`crop.tf_resize_small_crop`: image bilinear, maps nearest). Bad data
+  raises ValueError naming the example (its position in this host's
+  stream) when its batch is read.
 
-  Attributes:
-    dataset_name: e.g. 'scene_parse150', 'nyu_depth_v2'.
-    data_dir: TFDS data dir (None = TFDS default).
-    split: TFDS split, e.g. 'validation[:500]'.
+  Attributes (besides those of `tfds_stream.TfdsStreamInput`):
     task: 'segmentation' (image + mask feature) or 'depth'.
     image_key: image feature.
     label_key: class-index mask feature (segmentation).
@@ -313,11 +319,10 @@ class DenseTfdsInput(dense_inputs.IndexedDenseInput):
     reduce_zero_label: mask 0 -> ignore, v -> v - 1 (scene_parse150).
     ignore_values: mask values meaning "unlabelled".
     depth_scale: depth units per metre (nyu_depth_v2: 1, metres).
-    shuffle_buffer: training shuffle buffer size.
   """
-  dataset_name: str = ''
-  data_dir: str | None = None
-  split: str = 'train'
+  _KIND = 'DenseTfdsInput'
+  _STATE_MAGIC = b'vit22b_pax.DenseTfdsInput.v2\0'
+  _EXAMPLE_NAME = 'scene_parse150'
   task: str = 'segmentation'
   image_key: str = 'image'
   label_key: str = 'annotation'
@@ -325,127 +330,103 @@ class DenseTfdsInput(dense_inputs.IndexedDenseInput):
   reduce_zero_label: bool = False
   ignore_values: tuple[int, ...] = ()
   depth_scale: float = 1.0
-  shuffle_buffer: int = 1000
-  _iter: Any = dataclasses.field(init=False, repr=False, default=None)
-  _count: int = dataclasses.field(init=False, repr=False, default=0)
 
   def __post_init__(self):
-    super().__post_init__()
-    if not self.dataset_name:
-      raise ValueError("DenseTfdsInput needs dataset_name, e.g. "
-                       "'scene_parse150' or 'nyu_depth_v2'.")
     if self.task not in ('segmentation', 'depth'):
       raise ValueError(f"task={self.task!r} must be 'segmentation' or "
                        "'depth'.")
     if self.depth_scale <= 0:
       raise ValueError(f'depth_scale={self.depth_scale} must be positive.')
-    self._iter = self._make_dataset()
+    super().__post_init__()
 
-  def _make_dataset(self):
-    import tensorflow as tf  # pylint: disable=g-import-not-at-top
-    import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
-    host_split = tfds.even_splits(self.split, n=self.num_infeed_hosts,
-                                  drop_remainder=True)[self.infeed_host_index]
-    keys = [self.image_key, self.label_key if self.task == 'segmentation'
-            else self.depth_key]
-    try:
-      builder = tfds.builder(self.dataset_name, data_dir=self.data_dir)
-      # Images stay encoded (small shuffle buffer and input state); they
-      # are decoded in load_example.
-      skip = {k: tfds.decode.SkipDecoding() for k in keys
-              if isinstance(builder.info.features[k], tfds.features.Image)}
-      ds = builder.as_dataset(
-          split=host_split, shuffle_files=self.is_training,
-          decoders=skip or None,
-          read_config=tfds.ReadConfig(shuffle_seed=self.seed,
-                                      try_autocache=False))
-    except (tfds.core.DatasetNotFoundError, AssertionError) as e:
-      raise ValueError(f'TFDS data set {self.dataset_name!r} (split '
-                       f'{self.split!r}) not found in data_dir='
-                       f'{self.data_dir!r}; prepare it first: {e}') from e
-    ds = ds.map(lambda ex: {k: ex[k] for k in keys})
-    if self.num_examples:
-      ds = ds.take(self.num_examples)
-    if self.is_training:
-      ds = ds.repeat().shuffle(self.shuffle_buffer, seed=self.seed)
-    elif not self.reset_for_eval:
-      ds = ds.repeat()
-    options = tf.data.Options()
-    options.deterministic = True
-    self._count = 0
-    return iter(ds.prefetch(2).with_options(options))
+  @property
+  def _target_key(self) -> str:
+    return self.label_key if self.task == 'segmentation' else self.depth_key
 
-  def _num_available(self) -> int | None:
-    return None
+  def _feature_keys(self) -> tuple[str, ...]:
+    return (self.image_key, self._target_key)
 
-  def load_example(self, ex: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    where = f'{self.dataset_name}[{self.split}] example {self._count}'
-    self._count += 1
-    image = _decoded(ex[self.image_key])
-    if image.ndim == 3 and image.shape[-1] == 1:
-      image = np.repeat(image, 3, axis=-1)
-    key = self.label_key if self.task == 'segmentation' else self.depth_key
-    target = _decoded(ex[key])
-    if target.shape[:2] != image.shape[:2]:
-      raise ValueError(f'{where}: {key!r} is {target.shape[0]}x'
-                       f'{target.shape[1]} but the image is '
-                       f'{image.shape[0]}x{image.shape[1]} (HxW).')
-    out = dict(image=cover_and_crop(image.astype(np.uint8), self.hw,
-                                    Image.BILINEAR))
+  def _decode(self, value, key: str):
+    """A feature as a [h, w, C] tensor (encoded images decoded exactly)."""
+    if value.dtype == tf.string:
+      if self._builder.info.features[key].np_dtype == np.uint16:
+        value = tf.io.decode_png(value, channels=0, dtype=tf.uint16)
+      else:
+        value = tf.io.decode_image(value, channels=0, expand_animations=False)
+    shape = tf.shape(value)
+    return tf.reshape(value, tf.concat([shape[:2], [-1]], 0))
+
+  def _preprocess(self, position, example):
+    image = example[self.image_key]
+    image = (tfimage.decode(image) if image.dtype == tf.string else
+             tfimage.as_float(image))
+    target = self._decode(example[self._target_key], self._target_key)
+    out = dict(position=position, image_hw=tf.shape(image)[:2],
+               target_hw=tf.shape(target)[:2],
+               image=crop.tf_resize_small_crop(image, self.hw))
     if self.task == 'segmentation':
-      labels = map_labels(target, self.num_classes, self.reduce_zero_label,
-                          self.ignore_values, where)
-      out['label'] = cover_and_crop(labels, self.hw, Image.NEAREST)
+      mask = tf.cast(target, tf.int64)
+      out['colour'] = tf.reduce_any(mask != mask[..., :1])
+      labels, out['bad_value'] = tf_map_labels(
+          mask[..., 0], self.num_classes, self.reduce_zero_label,
+          self.ignore_values)
+      out['label'] = crop.tf_resize_small_crop(
+          labels[..., None], self.hw, method='nearest')[..., 0]
     else:
-      if target.ndim == 3 and target.shape[-1] == 1:
-        target = target[..., 0]
-      depth = cover_and_crop(clean_depth(target, self.depth_scale, where),
-                             self.hw, Image.NEAREST)
-      out.update(depth=depth, depth_valid=depth > 0)
+      depth = tf.cast(target[..., 0], tf.float32)
+      out['min_depth'] = tf.reduce_min(tf.where(tf.math.is_nan(depth),
+                                                np.inf, depth))
+      ok = tf.math.is_finite(depth) & (depth > 0)
+      depth = tf.where(ok, depth / self.depth_scale, 0.0)
+      out['depth'] = crop.tf_resize_small_crop(
+          depth[..., None], self.hw, method='nearest')[..., 0]
     return out
 
-  def get_next(self) -> NestedMap:
-    examples = []
-    for _ in range(self.batch_size):
-      try:
-        ex = {k: v.numpy() for k, v in next(self._iter).items()}
-        examples.append(self.load_example(ex))
-      except StopIteration:
-        break
-    if not examples:
-      raise StopIteration(f'{self.name}: end of {self.dataset_name} '
-                          f'{self.split}.')
-    weights = np.zeros(self.batch_size, np.float32)
-    weights[:len(examples)] = 1.0
-    while len(examples) < self.batch_size:  # Pad the last eval batch.
-      examples.append({k: np.zeros_like(v) for k, v in examples[0].items()})
-    batch = self._pack_dense(_stack(examples), weights, self._step)
-    self._step += 1
-    return batch
+  def _make_batch(self, arrays: dict[str, np.ndarray],
+                  real: np.ndarray) -> NestedMap:
+    for i in np.flatnonzero(real):
+      self._check_example(arrays, i)
+    batch = NestedMap(image=arrays['image'])
+    if self.task == 'segmentation':
+      batch.label = np.where(real[:, None, None], arrays['label'], IGNORE)
+    else:
+      batch.update(depth=arrays['depth'], depth_valid=arrays['depth'] > 0)
+    return self._pack_dense(batch, real.astype(np.float32), self._step)
 
-  def reset(self) -> None:
-    super().reset()
-    self._iter = self._make_dataset()
-
-  def _get_state_internal(self) -> bytes:
-    """The step, the examples read and tf.data's iterator checkpoint (the
-    shuffle buffer of encoded records), as `tfds_input.TfdsInput`."""
-    # pylint: disable-next=g-import-not-at-top
-    from vit22b_pax.data import tfds_input
-    return tfds_input.iterator_state(_TFDS_STATE, (self._step, self._count),
-                                     self._iter)
-
-  def _set_state_internal(self, state: bytes) -> None:
-    # pylint: disable-next=g-import-not-at-top
-    from vit22b_pax.data import tfds_input
-    self._iter, (self._step, self._count) = tfds_input.restore_iterator(
-        state, _TFDS_STATE, 2, self._make_dataset, self.name,
-        'DenseTfdsInput')
+  def _check_example(self, arrays: dict[str, np.ndarray], i: int) -> None:
+    """ValueError naming the example when its data is bad."""
+    where = (f'{self.dataset_name}[{self.split}] example '
+             f'{int(arrays["position"][i])}')
+    (h, w), (th, tw) = arrays['image_hw'][i], arrays['target_hw'][i]
+    if (h, w) != (th, tw):
+      raise ValueError(f'{where}: {self._target_key!r} is {th}x{tw} but the '
+                       f'image is {h}x{w} (HxW).')
+    if self.task == 'segmentation':
+      if arrays['colour'][i]:
+        raise ValueError(f'{where}: colour-coded (RGB) mask; expected a '
+                         'single-channel or palette PNG of class indices.')
+      if arrays['bad_value'][i] >= 0:
+        raise label_error(where, int(arrays['bad_value'][i]),
+                          self.num_classes, self.reduce_zero_label,
+                          self.ignore_values)
+    elif arrays['min_depth'][i] < 0:
+      raise ValueError(f'{where}: negative depth '
+                       f'{float(arrays["min_depth"][i])}; expected metres '
+                       '(or PNG units) >= 0, 0 = invalid.')
 
 
-def _decoded(value) -> np.ndarray:
-  """A TFDS feature as an array (encoded image bytes are decoded)."""
-  if isinstance(value, (bytes, np.bytes_)):
-    with Image.open(io.BytesIO(value)) as img:
-      return np.asarray(img)
-  return np.asarray(value)
+def tf_map_labels(mask, num_classes: int, reduce_zero_label: bool,
+                  ignore_values: Sequence[int]):
+  """`map_labels` in TensorFlow on an int64 [h, w] mask: (labels int32 with
+  IGNORE, the first bad mask value or -1)."""
+  ignore = tf.zeros_like(mask, tf.bool)
+  for v in ignore_values:
+    ignore |= mask == v
+  labels = mask - 1 if reduce_zero_label else mask
+  if reduce_zero_label:
+    ignore |= mask == 0
+  bad = ~ignore & ((labels < 0) | (labels >= num_classes))
+  first = tf.concat([tf.boolean_mask(mask, bad),
+                     tf.constant([-1], tf.int64)], 0)[0]
+  labels = tf.where(ignore | bad, tf.constant(IGNORE, tf.int64), labels)
+  return tf.cast(labels, tf.int32), first

@@ -51,6 +51,8 @@ from absl import logging
 import numpy as np
 from PIL import Image
 
+from vit22b_pax.data import crop
+
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg')
 CSV_HEADER = ('path', 'labels')
 LABEL_SEPARATOR = ';'
@@ -249,12 +251,10 @@ def to_float_rgb(img: Image.Image) -> np.ndarray:
   return np.asarray(img.convert('RGB'), np.float32) / 255.0
 
 
-def _resize_float(rgb: np.ndarray, box: tuple[float, float, float, float],
-                  out: tuple[int, int]) -> np.ndarray:
-  """Bilinear resize of the box (left, top, right, bottom) of a float image."""
-  chans = [Image.fromarray(np.ascontiguousarray(rgb[..., c]), 'F').resize(
-      out, Image.BILINEAR, box=box) for c in range(3)]
-  return np.stack([np.asarray(c, np.float32) for c in chans], axis=-1)
+def _float_channels(rgb: np.ndarray) -> list[Image.Image]:
+  """[H, W, 3] float32 -> three mode 'F' PIL images (16-bit sources)."""
+  return [Image.fromarray(np.ascontiguousarray(rgb[..., c]), 'F')
+          for c in range(3)]
 
 
 def load_image(path: str, size: int, crop_fraction: float = 1.0,
@@ -264,7 +264,8 @@ def load_image(path: str, size: int, crop_fraction: float = 1.0,
   Args:
     path: image file.
     size: output height = width.
-    crop_fraction: without `box_fn`, the shorter side is resized to
+    crop_fraction: without `box_fn`, the evaluation crop
+      `crop.pil_resize_small_crop`: the shorter side is resized to
       size / crop_fraction and the centre size x size is cropped (big_vision's
       resize_small(256) | central_crop(224) is crop_fraction 0.875).
     box_fn: optional (height, width) -> (top, left, box_h, box_w) in pixels of
@@ -277,23 +278,21 @@ def load_image(path: str, size: int, crop_fraction: float = 1.0,
   with Image.open(path) as img:
     img.load()
     w, h = img.size
+    high_bit = img.mode in _HIGH_BIT_MODES
+    planes = (_float_channels(to_float_rgb(img)) if high_bit else
+              [img if img.mode == 'RGB' else img.convert('RGB')])
     if box_fn is not None:
       top, left, bh, bw = (float(v) for v in box_fn(h, w))
       box = (left, top, left + bw, top + bh)
-      out = (size, size)
+      planes = [p.resize((size, size), Image.BILINEAR, box=box)
+                for p in planes]
     else:
-      short = size / crop_fraction
-      scale = short / min(w, h)
-      nw, nh = max(size, round(w * scale)), max(size, round(h * scale))
-      # Centre crop expressed as a source box, resized straight to size.
-      left, top = (nw - size) / 2 / scale, (nh - size) / 2 / scale
-      box = (left, top, left + size / scale, top + size / scale)
-      out = (size, size)
-    if img.mode in _HIGH_BIT_MODES:
-      return np.clip(_resize_float(to_float_rgb(img), box, out), 0.0, 1.0)
-    rgb = img if img.mode == 'RGB' else img.convert('RGB')
-    return np.asarray(rgb.resize(out, Image.BILINEAR, box=box),
-                      np.float32) / 255.0
+      planes = [crop.pil_resize_small_crop(p, (size, size), crop_fraction,
+                                           Image.BILINEAR) for p in planes]
+    if high_bit:
+      out = np.stack([np.asarray(p, np.float32) for p in planes], axis=-1)
+      return np.clip(out, 0.0, 1.0)
+    return np.asarray(planes[0], np.float32) / 255.0
 
 
 def fill_unreadable(ok: np.ndarray) -> np.ndarray:

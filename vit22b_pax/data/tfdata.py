@@ -14,7 +14,11 @@ crops, resizes and flips in a tf.data pipeline on all cores
        (stateless seeds keyed by (seed, input_random_seed, global position))
     -> batch -> prefetch
 
-so every batch is a function of (seed, step, host). Its state is the step
+(the shared stage `tfds_stream.map_and_batch`; the seed word is
+`tfds_stream.seed_base`, as for the TFDS inputs), so every batch is a
+function of (seed, input_random_seed, step, host). Host split and eval
+padding are `inputs.IndexedImageInput`'s (disjoint contiguous blocks; every
+eval example once, padding rows of weight 0). Its state is the step
 (`get_state` / `set_state`), and a restored input rebuilds the pipeline at
 that step: bit-identical batches after a resume. Mixup runs in numpy on the
 batch, seeded by (seed, step, host), as in the PIL path.
@@ -41,17 +45,13 @@ from vit22b_pax.data import procedural
 from vit22b_pax.data import real
 from vit22b_pax.data import tfimage
 from vit22b_pax.data import tfds_input
+from vit22b_pax.data import tfds_stream
 
 NestedMap = py_utils.NestedMap
 # The TFDS input, re-exported (recipes name it real.TfdsInput).
 TfdsInput = tfds_input.TfdsInput
-# Mixes the two user seeds into one stateless seed word.
-_SEED_MIX = 1_000_003
-
-
-def seed_base(seed: int, input_random_seed: int | None) -> int:
-  """The int64 word every per-example stateless seed starts from."""
-  return int(seed) * _SEED_MIX + int(input_random_seed or 0)
+# The per-example seed word of (seed, input_random_seed), as the TFDS inputs.
+seed_base = tfds_stream.seed_base
 
 
 class TfDataImageFolderInput(real.ImageFolderInput):
@@ -111,15 +111,14 @@ class TfDataImageFolderInput(real.ImageFolderInput):
           crop_fraction=self.crop_fraction, seed_base=base, position=pos)
 
     calls = self.num_parallel_calls or tf.data.AUTOTUNE
-    ds = tfimage.safe_map(ds, load, size, calls)
-    # (image, ok, file id, weight, position) -> drop the position.
-    ds = ds.map(lambda img, ok, fid, w, pos: (img, ok, fid, w))
-    ds = ds.batch(b, drop_remainder=True)
-    if self.prefetch_batches:
-      ds = ds.prefetch(self.prefetch_batches)
-    options = tf.data.Options()
-    options.deterministic = True
-    return ds.with_options(options)
+
+    def map_fn(ds):
+      ds = tfimage.safe_map(ds, load, size, calls)
+      # (image, ok, file id, weight, position) -> drop the position.
+      return ds.map(lambda img, ok, fid, w, pos: (img, ok, fid, w))
+
+    return tfds_stream.map_and_batch(ds, map_fn, b, drop_remainder=True,
+                                     prefetch_batches=self.prefetch_batches)
 
   def get_next(self) -> NestedMap:
     if self.reset_for_eval and self._step >= self.num_eval_batches():

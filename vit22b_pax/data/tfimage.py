@@ -17,11 +17,12 @@ the map calls.
   aspect 3/4-4/3, 100 attempts, whole image as fallback: big_vision's
   `decode_jpeg_and_inception_crop`, paxml's `resnet_preprocessing`), then
   resized to size x size.
-* `decode_central_crop`: the centre square of side crop_fraction x shorter
-  side, resized to size x size: big_vision's resize_small(size /
-  crop_fraction) | central_crop(size) (0.875: 256 -> 224) up to rounding.
-* Both decode JPEGs with `decode_and_crop_jpeg`, which decodes only the rows
-  and columns of the box.
+* `decode_central_crop`: decode, then the one evaluation crop of the
+  package, `crop.tf_resize_small_crop`: big_vision's resize_small(size /
+  crop_fraction) | central_crop(size) (0.875: 256 -> 224), with the
+  rounding rule documented in `crop.py`.
+* The Inception crop decodes JPEGs with `decode_and_crop_jpeg`, which
+  decodes only the rows and columns of the box.
 * Resizing is bilinear, as big_vision's `resize_small` / `inception_crop`
   (no antialiasing); an image shrunk by more than 2x (scale <
   `ANTIALIAS_BELOW`) is resized with antialiasing instead, so large photos
@@ -38,10 +39,12 @@ from typing import Callable
 
 import tensorflow as tf
 
+from vit22b_pax.data import crop
+
 AREA_RANGE = (0.05, 1.0)
 # Antialiased resizing costs ~2.5x the whole decode + resize of a 500 x 375
 # JPEG; it is used only for stronger shrinking, where plain bilinear aliases.
-ANTIALIAS_BELOW = 0.5
+ANTIALIAS_BELOW = crop.ANTIALIAS_BELOW
 ASPECT_RANGE = (3 / 4, 4 / 3)
 _PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
 
@@ -88,13 +91,7 @@ def as_float(img: tf.Tensor) -> tf.Tensor:
 
 def _resize(img: tf.Tensor, height, width) -> tf.Tensor:
   """Bilinear; antialiased only when shrinking by more than ANTIALIAS_BELOW."""
-  size = tf.stack([height, width])
-  scale = tf.reduce_min(tf.cast(size, tf.float32)
-                        / tf.cast(tf.shape(img)[:2], tf.float32))
-  return tf.cond(
-      scale < ANTIALIAS_BELOW,
-      lambda: tf.image.resize(img, size, method='bilinear', antialias=True),
-      lambda: tf.image.resize(img, size, method='bilinear', antialias=False))
+  return crop.tf_resize_bilinear(img, tf.stack([height, width]))
 
 
 def decode_window(raw: tf.Tensor, window_fn) -> tf.Tensor:
@@ -140,16 +137,6 @@ def inception_window(seed: tf.Tensor):
   return window
 
 
-def central_window(crop_fraction: float):
-  """window_fn of the centre square of side crop_fraction x shorter side."""
-  def window(shape_hw):
-    hw = tf.cast(shape_hw, tf.int32)
-    side = tf.maximum(1, tf.cast(tf.round(
-        tf.cast(tf.reduce_min(hw), tf.float32) * crop_fraction), tf.int32))
-    return (hw - side) // 2, tf.stack([side, side])
-  return window
-
-
 def decode_inception_crop(raw: tf.Tensor, size: int,
                           seed: tf.Tensor) -> tf.Tensor:
   """Decodes and Inception-crops to [size, size, 3] float32 in [0, 1]."""
@@ -159,10 +146,11 @@ def decode_inception_crop(raw: tf.Tensor, size: int,
 
 def decode_central_crop(raw: tf.Tensor, size: int,
                         crop_fraction: float) -> tf.Tensor:
-  """resize_small(size / crop_fraction) | central_crop(size), as one crop of
-  the centre square (side crop_fraction x shorter side) resized to size."""
-  crop = decode_window(raw, central_window(crop_fraction))
-  return tf.ensure_shape(_resize(crop, size, size), [size, size, 3])
+  """Decodes (bytes, or a decoded image) and applies the evaluation crop
+  `crop.tf_resize_small_crop`: resize_small(size / crop_fraction) |
+  central_crop(size), [size, size, 3] float32 in [0, 1]."""
+  img = decode(raw) if raw.dtype == tf.string else as_float(raw)
+  return crop.tf_resize_small_crop(img, (size, size), crop_fraction)
 
 
 def element_seed(base: tf.Tensor, position: tf.Tensor, salt: int) -> tf.Tensor:

@@ -8,11 +8,13 @@
   an empty class folder, a clip without exactly `num_frames` frames, or a
   clip whose frames differ in size raises a ValueError naming the folder.
 * `TfdsVideoInput`: any prepared TFDS data set with a video feature
-  [T0, H, W, 3] uint8 (`download=False`); `num_frames` frames evenly spaced
-  over the T0 frames of each video are used.
+  [T0, H, W, 3] uint8 (never downloads), on the shared tf.data stream
+  (`tfds_stream`); `num_frames` frames evenly spaced over the T0 frames of
+  each video are used.
 
 Frames are resized so the shorter side is `image_size`, then centre-cropped
-(`folders.load_image` for files, the same rule in tf.data for TFDS). Names
+with the package's one crop (`crop.py`; `folders.load_image` for files, its
+TensorFlow twin for TFDS). Names
 starting with '.' are ignored, as in image folders.
 """
 
@@ -25,12 +27,14 @@ from typing import Any
 import numpy as np
 from PIL import Image
 from praxis import py_utils
+import tensorflow as tf
 
+from vit22b_pax.data import crop
 from vit22b_pax.data import folders
+from vit22b_pax.data import tfds_stream
 from vit22b_pax.data import video
 
 NestedMap = py_utils.NestedMap
-_STATE_MAGIC = b'vit22b_pax.TfdsVideoInput.v1\0'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -147,120 +151,44 @@ class FrameFolderInput(video.VideoInputBase):
 
 def frame_indices(length, num_frames: int):
   """`num_frames` indices evenly spaced over [0, length) (tf, rounded)."""
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
   pos = tf.linspace(0.0, tf.cast(length, tf.float32) - 1.0, num_frames)
   return tf.cast(tf.round(pos), tf.int32)
 
 
-class TfdsVideoInput(video.VideoInputBase):
+class TfdsVideoInput(tfds_stream.TfdsStreamInput, video.VideoInputBase):
   """A prepared TFDS data set with a video feature (never downloads).
 
-  Hosts read `tfds.even_splits(split, num_infeed_hosts, drop_remainder=True)`
-  (equal shards; up to num_infeed_hosts - 1 examples are left out).
-  `num_examples` > 0 caps the examples per host. Resume: the state is
-  tf.data's own iterator checkpoint (`iterator._save()`, as
-  `tfds_input.TfdsInput`), prefixed with the step; in training it holds the
-  shuffle buffer of still-encoded videos (about shuffle_buffer x mean record
-  size). TFDS auto-caching is off so it never holds a cached data set.
+  The stream (host split keeping every eval example, shuffle seeded by
+  (seed, input_random_seed, host), eval padding with weight 0, iterator
+  state; in training the state holds the shuffle buffer of decoded videos:
+  about shuffle_buffer x mean video size) is `tfds_stream.TfdsStreamInput`.
+  This class supplies the per-example map: `num_frames` frames evenly
+  spaced over the video, the evaluation crop (`crop.tf_resize_small_crop`)
+  to image_size.
 
-  Attributes:
-    dataset_name: TFDS name, e.g. 'ucf101/ucf101_1_256:2.0.0'.
-    data_dir: TFDS data dir (None = TFDS default).
-    split: TFDS split.
+  Attributes (besides those of `tfds_stream.TfdsStreamInput`):
     video_key: feature with the video [T0, H, W, 3].
     label_key: feature with the integer label.
-    shuffle_buffer: training shuffle buffer size.
   """
-  dataset_name: str = ''
-  data_dir: str | None = None
-  split: str = 'train'
+  _KIND = 'TfdsVideoInput'
+  _STATE_MAGIC = b'vit22b_pax.TfdsVideoInput.v2\0'
+  _EXAMPLE_NAME = 'ucf101'
   video_key: str = 'video'
   label_key: str = 'label'
-  shuffle_buffer: int = 1000
-  _iter: Any = dataclasses.field(init=False, repr=False, default=None)
 
-  def __post_init__(self):
-    super().__post_init__()
-    if not self.dataset_name:
-      raise ValueError('TfdsVideoInput needs dataset_name, e.g. "ucf101".')
-    if self.shuffle_buffer <= 0:
-      raise ValueError(f'shuffle_buffer={self.shuffle_buffer} must be > 0.')
-    self._iter = iter(self._make_dataset())
+  def _feature_keys(self) -> tuple[str, ...]:
+    return (self.video_key, self.label_key)
 
-  def _make_dataset(self):
-    import tensorflow as tf  # pylint: disable=g-import-not-at-top
-    import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
-    host_split = tfds.even_splits(self.split, n=self.num_infeed_hosts,
-                                  drop_remainder=True)[self.infeed_host_index]
-    try:
-      ds = tfds.load(self.dataset_name, split=host_split,
-                     data_dir=self.data_dir, download=False,
-                     shuffle_files=self.is_training,
-                     read_config=tfds.ReadConfig(shuffle_seed=self.seed,
-                                                 try_autocache=False))
-    except (tfds.core.DatasetNotFoundError, AssertionError) as e:
-      raise ValueError(f'TFDS data set {self.dataset_name!r} (split '
-                       f'{self.split!r}) not found in data_dir='
-                       f'{self.data_dir!r}; prepare it first: {e}') from e
-    missing = [k for k in (self.video_key, self.label_key)
-               if k not in ds.element_spec]
-    if missing:
-      raise ValueError(f'TFDS data set {self.dataset_name!r} has no feature '
-                       f'{missing}; it has {sorted(ds.element_spec)}.')
-    size, t = self.image_size, self.num_frames
+  def _preprocess(self, position, example):
+    frames = example[self.video_key]
+    frames = tf.gather(frames, frame_indices(tf.shape(frames)[0],
+                                             self.num_frames))
+    frames = crop.tf_resize_small_crop(
+        tf.cast(frames, tf.float32) / 255.0, (self.image_size,) * 2)
+    return dict(video=frames, label=tf.cast(example[self.label_key],
+                                            tf.int32), position=position)
 
-    def prepare(ex):
-      frames = ex[self.video_key]
-      frames = tf.gather(frames, frame_indices(tf.shape(frames)[0], t))
-      frames = tf.cast(frames, tf.float32) / 255.0
-      hw = tf.cast(tf.shape(frames)[1:3], tf.float32)
-      new = tf.cast(tf.math.ceil(hw * size / tf.reduce_min(hw)), tf.int32)
-      frames = tf.image.resize(frames, new)
-      frames = tf.image.resize_with_crop_or_pad(frames, size, size)
-      return frames, tf.cast(ex[self.label_key], tf.int32)
-
-    if self.num_examples:
-      ds = ds.take(self.num_examples)
-    if self.is_training:
-      ds = ds.repeat().shuffle(self.shuffle_buffer, seed=self.seed)
-    elif not self.reset_for_eval:
-      ds = ds.repeat()
-    ds = ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
-    options = tf.data.Options()
-    options.deterministic = True
-    return ds.batch(self.batch_size).prefetch(2).with_options(options)
-
-  def _num_available(self) -> int | None:
-    return None
-
-  def get_next(self) -> NestedMap:
-    # StopIteration (end of data) ends an eval pass.
-    frames, label = (x.numpy() for x in next(self._iter))
-    b = self.batch_size
-    weights = np.zeros(b, np.float32)
-    weights[:len(label)] = 1.0
-    if len(label) < b:  # Pad the last eval batch.
-      pad = b - len(label)
-      frames = np.concatenate([frames, np.zeros((pad,) + frames.shape[1:],
-                                                frames.dtype)])
-      label = np.concatenate([label, np.zeros(pad, label.dtype)])
-    batch = self._augment_and_pack(NestedMap(video=frames, label=label),
-                                   weights, self._step)
-    self._step += 1
-    return batch
-
-  def reset(self) -> None:
-    super().reset()
-    self._iter = iter(self._make_dataset())
-
-  def _get_state_internal(self) -> bytes:
-    # pylint: disable-next=g-import-not-at-top
-    from vit22b_pax.data import tfds_input
-    return tfds_input.iterator_state(_STATE_MAGIC, (self._step,), self._iter)
-
-  def _set_state_internal(self, state: bytes) -> None:
-    # pylint: disable-next=g-import-not-at-top
-    from vit22b_pax.data import tfds_input
-    self._iter, (self._step,) = tfds_input.restore_iterator(
-        state, _STATE_MAGIC, 1, lambda: iter(self._make_dataset()), self.name,
-        'TfdsVideoInput')
+  def _make_batch(self, arrays: dict[str, np.ndarray],
+                  real: np.ndarray) -> NestedMap:
+    batch = NestedMap(video=arrays['video'], label=arrays['label'])
+    return self._augment_and_pack(batch, real.astype(np.float32), self._step)

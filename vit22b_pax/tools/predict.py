@@ -9,9 +9,10 @@ r"""Classifies images with a trained or imported experiment: top-k classes.
 
 Restores the checkpoint (`--step`, default the latest) with
 `runtime.restore.restore_predict_fn`, decodes each image with the data
-package's evaluation crop (`data.tfimage.decode_central_crop`: the centre
-square of `--crop_fraction` x the shorter side resized to the model's
-resolution, big_vision's resize_small | central_crop; PNGs at 16 bit), and
+package's one evaluation crop (`data.crop.tf_resize_small_crop`: the shorter
+side resized to the model's resolution / `--crop_fraction`, then the centre
+square cropped, big_vision's resize_small | central_crop with the rounding
+rule of `data/crop.py`; PNGs at 16 bit), and
 prints the k most probable classes per image (softmax; per-class sigmoid for
 a sigmoid head). `--labels` is a text file with one class name per line, in
 class-id order; without it classes are printed as ids. `--json` also writes
@@ -48,6 +49,7 @@ def read_labels(path: str, num_classes: int) -> list[str]:
 def load_images(paths, size: int, crop_fraction: float) -> np.ndarray:
   """Images -> [N, size, size, 3] float32 in [-1, 1] (the eval crop)."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  from vit22b_pax.data import crop  # pylint: disable=g-import-not-at-top
   from vit22b_pax.data import tfimage  # pylint: disable=g-import-not-at-top
   if not 0.0 < crop_fraction <= 1.0:
     raise ValueError(f'crop_fraction={crop_fraction} must be in (0, 1].')
@@ -58,7 +60,8 @@ def load_images(paths, size: int, crop_fraction: float) -> np.ndarray:
     with open(path, 'rb') as f:
       raw = f.read()
     try:
-      img = tfimage.decode_central_crop(tf.constant(raw), size, crop_fraction)
+      img = crop.tf_resize_small_crop(tfimage.decode(tf.constant(raw)),
+                                      (size, size), crop_fraction)
     except (tf.errors.InvalidArgumentError, ValueError) as e:
       raise ValueError(f'{path!r} is not a readable image ('
                        f'{str(e).splitlines()[0]}).') from e
