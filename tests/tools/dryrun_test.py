@@ -64,6 +64,18 @@ def test_scanned_step_structure(report):
       assert row['note'], row
 
 
+def test_the_image_batch_is_never_gathered(report):
+  # paxml splits the input batch over every mesh axis; the encoder's bhwc
+  # annotation keeps the patch embedding (and its kernel's gradient) on the
+  # batch split. Without it XLA gathered the global batch to every device
+  # (18 GiB per device in the paper step).
+  batch = report['global_batch']
+  for c in report['largest_collectives']:
+    dims = c['shape'].split('[')[1].rstrip(']').split(',')
+    assert not (c['kind'] == 'all-gather' and len(dims) >= 4 and
+                int(dims[0]) == batch), c
+
+
 def test_a_block_weight_left_replicated_is_reported():
   bad = _report([BREAK])['replicated_against_plan']
   paths = {b['path'] for b in bad}

@@ -149,9 +149,17 @@ class ViT22BEncoder(base_layer.BaseLayer):
     """Activation sharding (mesh axis names per dim).
 
     Attributes:
+      bhwc: input images [B, Hi, Wi, C]. Batch-only (no model axis): the
+        patch embedding then needs no exchange of images, and the gradient
+        of its kernel is a sum of per-device partial sums. Left unset, the
+        SPMD partitioner follows the input pipeline's split (paxml splits
+        the batch over every mesh axis) and may gather the global batch to
+        every device for that gradient (the paper step did: 18 GiB per
+        device at mesh 1 x 64 x 16, see docs/scale.md).
       btd: tokens [B, T, D].
       bd: pooled features [B, D].
     """
+    bhwc: SplitDimsMapping = None
     btd: SplitDimsMapping = None
     bd: SplitDimsMapping = None
 
@@ -262,6 +270,7 @@ class ViT22BEncoder(base_layer.BaseLayer):
       raise ValueError(f'Image size {hi}x{wi} is not divisible by patch_size '
                        f'{p} ({hi} % {p} = {hi % p}, {wi} % {p} = {wi % p}).')
     gh, gw = hi // p, wi // p
+    images = self._shard(images, self.activation_split_dims_mapping.bhwc)
     x = images.astype(self.fprop_dtype).reshape(b, gh, p, gw, p, c)
     x = jnp.einsum('bhpwqc,pqcd->bhwd', x, self.theta.patch_w)
     x = x.reshape(b, gh * gw, self.model_dims) + self.theta.patch_b

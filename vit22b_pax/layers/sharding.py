@@ -12,6 +12,7 @@ One function sets every `WeightSharding` / `ActivationSharding` field of a
                stem   pqcd=(-, -, -, mdl) posemb td=(-, mdl)
                norms, output biases, probe, CLS: replicated.
   activations  batch on ('replica', 'data'), hidden dim on 'mdl':
+               images bhwc=(batch, -, -, -)
                btd=(batch, -, mdl)  btnh=(batch, -, mdl, -)
                bnts=(batch, mdl, -, -)  btf=(batch, -, mdl)  bd=(batch, mdl)
 
@@ -74,6 +75,7 @@ def set_sharding(
   wp.pqcd = (None, None, None, mdl)
   wp.td = (None, mdl)
   ap = encoder_p.activation_split_dims_mapping
+  ap.bhwc = (batch, None, None, None)
   ap.btd = (batch, None, mdl)
   ap.bd = (batch, mdl)
 

@@ -272,3 +272,47 @@ def stacked_residuals(text: str, num_layers: int, batch: int
       if sum(b for _, b in found) > sum(b for _, b in best):
         best = found
   return best
+
+
+def largest_collectives(text: str, mesh_shape: Sequence[int],
+                        axis_names: Sequence[str],
+                        num_layers: int | None = None, n: int = 10
+                        ) -> list[dict]:
+  """The n collectives that send the most bytes per step, with their
+  result shape and the JAX op that made them (HLO metadata)."""
+  mod = hlo.Module(text)
+  loops = multipliers(mod, num_layers)
+  comp_of = {i.name: c for c, instrs in mod.comps.items() for i in instrs}
+  out = []
+  for c in hlo.collectives(text):
+    comp = comp_of[c.name]
+    instr = mod.defs[c.name]
+    op = re.search(r'op_name="([^"]*)"', instr.attrs)
+    out.append(dict(
+        kind=c.kind, axes=list(hlo.mesh_axes_of(c.groups, mesh_shape,
+                                                axis_names)),
+        shape=instr.shape.split('{')[0], in_layer=bool(
+            loops.layer_loop.get(comp)), runs=loops.mult.get(comp, 0),
+        bytes_per_step=c.bytes_sent * loops.mult.get(comp, 0),
+        op=re.sub(r'\[.*$', '', op.group(1))[-120:] if op else ''))
+  return sorted(out, key=lambda r: -r['bytes_per_step'])[:n]
+
+
+def largest_temps(buffer_assignment: str, n: int = 10) -> list[dict]:
+  """The n largest values XLA places in temp allocations (name, shape,
+  bytes): what the step's temp memory is made of."""
+  out, in_temp = [], False
+  for line in buffer_assignment.splitlines():
+    if line.startswith('allocation '):
+      in_temp = 'preallocated-temp' in line or not any(
+          k in line for k in ('parameter', 'output shape', 'constant',
+                              'thread-local', 'maybe-live-out'))
+      continue
+    m = re.match(r'\s*value: <\d+ ([\w.\-]+) @\d+> \(size=(\d+),'
+                 r'offset=\d+\): (\S+)', line)
+    if m and in_temp:
+      out.append(dict(name=m.group(1), bytes=int(m.group(2)),
+                      shape=m.group(3).split('{')[0]))
+    if line.startswith('Total bytes used'):
+      break
+  return sorted(out, key=lambda r: -r['bytes'])[:n]

@@ -407,6 +407,11 @@ def make_plan(variant: Any, image_size: int, batch: int,
       hw_flops_per_device=hw_flops, memory_bytes=mem,
       hbm_bytes=chip_row.hbm_bytes, fits=mem['total'] <= chip_row.hbm_bytes,
       comm_bytes_per_layer=comm, comm_data_bytes_per_layer=data_bytes,
+      # Per block: how many activation collectives over 'mdl' and the bytes
+      # one of them sends (all the same size: [B, T, D] / tp).
+      comm_ops_per_layer={'mdl_all_gather': n_ag * (1 + recompute) + n_rs,
+                          'mdl_reduce_scatter': n_rs + n_ag},
+      tp_bytes_per_op=tp_one, act_bytes=ab,
       comm_mdl_bytes_per_layer=mdl_bytes, t_compute_s=t_compute,
       t_comm_data_s=t_data, t_comm_mdl_s=t_mdl, step_s_overlapped=t_over,
       step_s_serial=t_serial,

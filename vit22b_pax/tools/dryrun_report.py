@@ -214,11 +214,17 @@ def analyse(step, chip: str = 'tpu-v4',
                         per_step=r.per_step,
                         bytes_per_step=r.bytes_per_step) for r in rows],
       collective_bytes_per_block=per_block,
+      largest_collectives=compiled_lib.largest_collectives(
+          text, mesh_shape, axis_names, layers),
+      largest_temps=compiled_lib.largest_temps(buffers),
       collective_bytes_per_step=compiled_lib.bytes_by_axis(rows, None),
       replicated_against_plan=replicated,
       plan=dict(chip=chip, remat=plan.remat,
                 memory_bytes=pr['memory_bytes'],
                 comm_bytes_per_layer=pr['comm_bytes_per_layer'],
+                comm_ops_per_layer=pr['comm_ops_per_layer'],
+                tp_bytes_per_op=pr['tp_bytes_per_op'],
+                act_bytes=pr['act_bytes'],
                 fits=pr['fits']),
       leaves=[l for l in leaves if l['bytes'] >= min_bytes],
   )
@@ -242,8 +248,6 @@ def reconcile(report: dict) -> list[dict]:
   plan_data = sum(v for k, v in comm.items() if '(data' in k)
   plan_mdl = sum(v for k, v in comm.items() if '(mdl)' in k)
   blk = report['collective_bytes_per_block']
-  kinds = {(c['kind'], tuple(c['axes'])) for c in report['collectives']
-           if c['in_layer']}
   rows = [
       ('parameters', pm['params'], m['params'],
        'padding of dims the mesh does not divide'),
@@ -280,32 +284,63 @@ def reconcile(report: dict) -> list[dict]:
     within = abs(ratio - 1.0) <= TOLERANCE
     note = '' if within else why
     if not within and item.startswith('mdl-axis'):
-      note = _mdl_note(kinds)
+      note = _mdl_note(report, comp)
     if not within and item.startswith('data-axis'):
-      note = _data_note(report, kinds)
+      note = _data_note(report, comp)
     out.append(dict(item=item, plan=plan, compiled=comp, ratio=ratio,
                     within=within, note=note))
   return out
 
 
-def _mdl_note(kinds) -> str:
-  notes = []
-  if ('all-reduce', ('mdl',)) in kinds and (
-      'reduce-scatter', ('mdl',)) not in kinds:
-    notes.append('XLA:CPU emits all-reduce (+ slice) where TPU/GPU emit '
-                 'reduce-scatter: 2x the ring bytes, and promotes bf16 '
-                 'all-reduces to f32: 2x again')
-  return '; '.join(notes) or 'see the collective table'
+def _block_runs(report: dict, kind: str, axis: str) -> float:
+  """Executions per block of one collective kind on one mesh axis."""
+  return sum(c['per_step'] for c in report['collectives']
+             if c['in_layer'] and c['kind'] == kind and c['axes'] == [axis]
+             ) / report['layers']
 
 
-def _data_note(report, kinds) -> str:
+def _mdl_note(report: dict, compiled: float) -> str:
+  """The mdl-axis gap, decomposed: the plan's collectives in the forms and
+  numbers XLA:CPU compiled them to."""
+  p = report['plan']
+  one, ops = p['tp_bytes_per_op'], p['comm_ops_per_layer']
+  ag = _block_runs(report, 'all-gather', 'mdl')
+  rs = _block_runs(report, 'reduce-scatter', 'mdl')
+  ar = _block_runs(report, 'all-reduce', 'mdl')
+  parts = []
+  if round(ag) != ops['mdl_all_gather']:
+    parts.append(f'{ag:.0f} all-gathers per block where the plan has '
+                 f'{ops["mdl_all_gather"]} (XLA gathers the normalised input '
+                 'and the output gradient again for the weight gradients '
+                 'instead of keeping the first gather)')
+  promote = 4 / p['act_bytes']
+  if rs == 0 and ar:
+    parts.append(f'all-reduces (+ slice) where the plan has '
+                 f'{ops["mdl_reduce_scatter"]} reduce-scatters: XLA:CPU makes '
+                 'no reduce-scatter (2x the ring bytes) and promotes bf16 '
+                 f'all-reduces to f32 ({promote:.0f}x)')
+    forms = ag * one + ops['mdl_reduce_scatter'] * one * 2 * promote
+  else:
+    forms = ag * one + ops['mdl_reduce_scatter'] * one
+  return ('; '.join(parts) + f'. The plan in these forms: '
+          f'{forms / GIB:.2f} GiB, compiled / that = {compiled / forms:.2f}'
+          ' (the rest: norm statistics and QK-norm all-reduces)')
+
+
+def _data_note(report: dict, compiled: float) -> str:
+  """The data-axis gap: FSDP gradients all-reduced instead of scattered."""
+  comm = report['plan']['comm_bytes_per_layer']
   if report['mesh'].get('data', 1) == 1:
     return 'data axis of size 1: no data-axis traffic'
-  notes = []
-  if ('all-gather', ('data',)) not in kinds:
-    notes.append('XLA gathers the FSDP weights outside the layer loop '
-                 '(all layers at once), not per block')
-  return '; '.join(notes) or 'see the collective table'
+  if _block_runs(report, 'reduce-scatter', 'data') == 0 and _block_runs(
+      report, 'all-reduce', 'data'):
+    rs = comm['fsdp_reduce_scatter_grads(data)']
+    forms = sum(v for k, v in comm.items() if '(data' in k) + rs
+    return ('XLA:CPU all-reduces the FSDP gradients where the plan (and '
+            'TPU/GPU) reduce-scatter them: 2x their ring bytes. The plan in '
+            f'that form: {forms / GIB:.3f} GiB, compiled / that = '
+            f'{compiled / forms:.2f}')
+  return 'see the collective table'
 
 
 def _size(b: float) -> str:
@@ -354,6 +389,14 @@ def format_report(r: dict) -> str:
                  f'{"block" if c["in_layer"] else "other":6s} {c["ops"]:4d} '
                  f'{c["async_ops"]:5d} {c["per_step"]:6d} '
                  f'{_size(c["bytes_per_step"]):>12s}')
+  lines += ['', 'Largest collectives (per step)']
+  for c in r['largest_collectives'][:6]:
+    lines.append(f'  {_size(c["bytes_per_step"])} {c["kind"]:14s} '
+                 f'{"+".join(c["axes"]):9s} {c["shape"]:28s} x{c["runs"]:<4d} '
+                 f'{c["op"][-60:]}')
+  lines += ['', 'Largest temp values (XLA buffer assignment)']
+  for t in r['largest_temps'][:6]:
+    lines.append(f'  {_size(t["bytes"])} {t["shape"]:32s} {t["name"]}')
   lines += ['', 'Replicated against the plan (large tensors): ' +
             (str(len(r['replicated_against_plan'])) or 'none')]
   for b in r['replicated_against_plan'][:20]:
