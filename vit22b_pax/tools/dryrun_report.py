@@ -263,9 +263,12 @@ def reconcile(report: dict) -> list[dict]:
       ('gradients + activations + gathered weights vs XLA temp',
        pm['grads'] + pm['activations_saved'] + pm['activations_working'] +
        pm['gathered_weights'], m['xla_temp'],
-       'XLA temp also holds the batch in the compute dtype, the loss and '
-       'head, the update and the collectives\' buffers; the plan does not '
-       'model buffer reuse'),
+       'XLA temp also holds what the plan leaves out: buffers of the '
+       'collectives (on XLA:CPU f32 copies of [B T, D] for the promoted '
+       'all-reduces), the batch in the compute dtype, the head and the '
+       'update; see "Largest temp values"'),
+      ('total', pm['total'], m['xla_total'],
+       'the temp gap above'),
       ('matmul FLOPs (plan executed vs HLO dots)', fl['plan_executed'],
        fl['hlo_matmul'],
        'the plan counts non-matmul work (norms, softmax) as FLOPs'),
