@@ -113,3 +113,21 @@ def test_stacked_residuals_finds_the_saved_layer_inputs():
   found = compiled.stacked_residuals(text, layers, m)
   # Rematerialised: only each layer's input [m, k] is stacked.
   assert found == [(f'f32[{layers},{m},{k}]', layers * m * k * 4.0)]
+
+
+def test_largest_temps_counts_a_shared_buffer_once():
+  text = """allocation 0: size 100, parameter 0, shape |f32[25]| at ShapeIndex {}:
+ value: <0 p @0> (size=100,offset=0): f32[25]{0}
+allocation 1: size 4096, preallocated-temp:
+ value: <1 broadcast.2 @0> (size=2048,offset=0): f32[2,256]{1,0}
+ value: <2 fusion.3 @0> (size=2048,offset=0): f32[2,256]{1,0}
+ value: <3 while.4{4} (phi) @0> (size=2048,offset=0): f32[2,256]{1,0}
+ value: <4 dot.5 @0> (size=1024,offset=2048): f32[256]{0}
+
+Total bytes used: 4196
+"""
+  temps = compiled.largest_temps(text)
+  assert temps == [
+      dict(bytes=2048, shape='f32[2,256]',
+           name='broadcast.2, fusion.3, while.4'),
+      dict(bytes=1024, shape='f32[256]', name='dot.5')]

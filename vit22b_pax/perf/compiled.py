@@ -299,20 +299,30 @@ def largest_collectives(text: str, mesh_shape: Sequence[int],
 
 
 def largest_temps(buffer_assignment: str, n: int = 10) -> list[dict]:
-  """The n largest values XLA places in temp allocations (name, shape,
-  bytes): what the step's temp memory is made of."""
-  out, in_temp = [], False
+  """The n largest buffers in XLA's temp allocations: what the step's temp
+  memory is made of. Values that share a buffer (same allocation, offset
+  and size: e.g. a loop's carried stack and the broadcast that
+  initialised it) are one buffer, named by all of them."""
+  bufs: dict[tuple, dict] = {}
+  alloc, in_temp = None, False
   for line in buffer_assignment.splitlines():
-    if line.startswith('allocation '):
+    head = re.match(r'allocation (\d+): ', line)
+    if head:
+      alloc = head.group(1)
       in_temp = 'preallocated-temp' in line or not any(
           k in line for k in ('parameter', 'output shape', 'constant',
                               'thread-local', 'maybe-live-out'))
       continue
-    m = re.match(r'\s*value: <\d+ ([\w.\-]+) @\d+> \(size=(\d+),'
-                 r'offset=\d+\): (\S+)', line)
-    if m and in_temp:
-      out.append(dict(name=m.group(1), bytes=int(m.group(2)),
-                      shape=m.group(3).split('{')[0]))
     if line.startswith('Total bytes used'):
       break
-  return sorted(out, key=lambda r: -r['bytes'])[:n]
+    m = re.match(r'\s*value: <\d+ ([\w.\-]+)(?:\{[\d,]*\})?(?: \(phi\))? @\d+> '
+                 r'\(size=(\d+),offset=(\d+)\): (\S+)', line)
+    if m and in_temp:
+      key = (alloc, m.group(3), m.group(2))
+      b = bufs.setdefault(key, dict(names=[], bytes=int(m.group(2)),
+                                    shape=m.group(4).split('{')[0]))
+      b['names'].append(m.group(1))
+  out = sorted(bufs.values(), key=lambda r: -r['bytes'])[:n]
+  for b in out:
+    b['name'] = ', '.join(b.pop('names')[:3])
+  return out
