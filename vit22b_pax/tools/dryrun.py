@@ -238,6 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
       # The mesh was only known after the backend started: run again with
       # its device count.
       argv = list(sys.argv[1:] if argv is None else argv)
+      os.environ['VIT22B_DRYRUN_ADDED_DEVICES'] = '1'
       os.execv(sys.executable, [sys.executable, '-m', __spec__.name, *argv,
                                 f'--devices={n}'])
     from vit22b_pax.tools import dryrun_report  # pylint: disable=g-import-not-at-top
@@ -249,9 +250,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                                    save_hlo=args.save_hlo)
     report['timing_s'] = dict(build_and_lower=round(t1 - t0, 1),
                               compile_and_analyse=round(time.time() - t1, 1))
-    report['command'] = ' '.join(
-        ['python -m vit22b_pax.tools.dryrun'] +
-        list(sys.argv[1:] if argv is None else argv))
+    shown = list(sys.argv[1:] if argv is None else argv)
+    if os.environ.pop('VIT22B_DRYRUN_ADDED_DEVICES', None):
+      shown = shown[:-1]  # the --devices the re-run below added
+    report['command'] = ' '.join(['python -m vit22b_pax.tools.dryrun'] +
+                                 shown)
   except (DryRunError, ValueError) as e:
     print(f'dryrun: error: {e}', file=sys.stderr)
     return 2
