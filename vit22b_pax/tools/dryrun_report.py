@@ -303,31 +303,37 @@ def _block_runs(report: dict, kind: str, axis: str) -> float:
 
 
 def _mdl_note(report: dict, compiled: float) -> str:
-  """The mdl-axis gap, decomposed: the plan's collectives in the forms and
-  numbers XLA:CPU compiled them to."""
+  """The mdl-axis gap in units of the plan's one activation collective (a
+  [B, T, D] / mdl exchange in the compute dtype), by the form XLA chose."""
   p = report['plan']
   one, ops = p['tp_bytes_per_op'], p['comm_ops_per_layer']
-  ag = _block_runs(report, 'all-gather', 'mdl')
-  rs = _block_runs(report, 'reduce-scatter', 'mdl')
-  ar = _block_runs(report, 'all-reduce', 'mdl')
-  parts = []
-  if round(ag) != ops['mdl_all_gather']:
-    parts.append(f'{ag:.0f} all-gathers per block where the plan has '
-                 f'{ops["mdl_all_gather"]} (XLA gathers the normalised input '
-                 'and the output gradient again for the weight gradients '
-                 'instead of keeping the first gather)')
-  promote = 4 / p['act_bytes']
-  if rs == 0 and ar:
-    parts.append(f'all-reduces (+ slice) where the plan has '
-                 f'{ops["mdl_reduce_scatter"]} reduce-scatters: XLA:CPU makes '
-                 'no reduce-scatter (2x the ring bytes) and promotes bf16 '
-                 f'all-reduces to f32 ({promote:.0f}x)')
-    forms = ag * one + ops['mdl_reduce_scatter'] * one * 2 * promote
-  else:
-    forms = ag * one + ops['mdl_reduce_scatter'] * one
-  return ('; '.join(parts) + f'. The plan in these forms: '
-          f'{forms / GIB:.2f} GiB, compiled / that = {compiled / forms:.2f}'
-          ' (the rest: norm statistics and QK-norm all-reduces)')
+  units = {}
+  for c in report['collectives']:
+    if c['in_layer'] and c['axes'] == ['mdl']:
+      units[c['kind']] = units.get(c['kind'], 0.0) + (
+          c['bytes_per_step'] / report['layers'] / one)
+  planned = ops['mdl_all_gather'] + ops['mdl_reduce_scatter']
+  parts = [f'compiled = {compiled / one:.1f} units of one [B T, D]/mdl '
+           f'exchange ({one / GIB:.2f} GiB), the plan {planned} '
+           f'({ops["mdl_all_gather"]} all-gathers: forward, recomputed '
+           f'forward, backward of the output matmul; '
+           f'{ops["mdl_reduce_scatter"]} reduce-scatters)']
+  parts += [f'{k} {v:.1f}' for k, v in sorted(units.items())]
+  why = []
+  if units.get('all-gather', 0) > ops['mdl_all_gather'] + 0.5:
+    why.append('XLA gathers the normalised input and the output gradient '
+               'again for the weight gradients instead of keeping the '
+               'first gathers')
+  if units.get('all-reduce', 0) > 0.5 and not units.get('reduce-scatter'):
+    why.append('XLA:CPU has no reduce-scatter: all-reduce + slice (2x the '
+               'ring bytes) promoted from bf16 to f32 (2x): 4 units each')
+  if units.get('collective-permute', 0) > 0.5:
+    why.append('ring collective matmuls: all-gather rings pass bf16 blocks '
+               '(1 unit a ring), reduce-scatter rings f32 partial sums '
+               '(accum_dtype float32: 2 units), and the all-gather ring\'s '
+               'backward passes the input blocks again for the weight '
+               'gradient')
+  return '; '.join(parts) + ('. ' + '; '.join(why) if why else '')
 
 
 def _data_note(report: dict, compiled: float) -> str:
