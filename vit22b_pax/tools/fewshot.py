@@ -6,6 +6,7 @@ r"""Few-shot linear evaluation of a checkpoint.
       --exp=vit22b_pax.experiments.pretrain.ProceduralTiny \
       --job_log_dir=runs/pretrain --data=procedural,fashion_mnist \
       [--step=N] [--shots=1,5,10,25] [--seeds=3] [--json=out.json]
+      [--l2=1024 | --l2_selection=held_out [--l2_grid=...]]
 
 --exp also takes a recipe call, e.g.
 "fiddle_configs.pretrain.pretrain(size='tiny')". The checkpoint is restored
@@ -180,9 +181,16 @@ def main(argv=None) -> int:
                  "folder:<root>")
   p.add_argument('--shots', type=_ints, default=fewshot.DEFAULT_SHOTS)
   p.add_argument('--seeds', type=int, default=fewshot.DEFAULT_NUM_SEEDS)
+  p.add_argument('--l2_selection', choices=fewshot.L2_SELECTIONS,
+                 default=fewshot.DEFAULT_L2_SELECTION,
+                 help="'fixed': l2 = --l2 (big_vision's protocol); "
+                 "'held_out': chosen from --l2_grid on held-out shots, ties "
+                 'to the l2 closest to --l2')
+  p.add_argument('--l2', type=float, default=fewshot.DEFAULT_L2,
+                 help='the fixed ridge l2 (big_vision: 1024)')
   p.add_argument('--l2_grid', type=_floats, default=fewshot.DEFAULT_L2_GRID,
-                 help='ridge l2 candidates, chosen on held-out shots; one '
-                 'value = fixed l2 (big_vision: 1024)')
+                 help="ridge l2 candidates for --l2_selection=held_out "
+                 '(default every power of two, 2^-4 .. 2^14)')
   p.add_argument('--pool_examples', type=int,
                  default=fewshot_data.DEFAULT_POOL_EXAMPLES)
   p.add_argument('--test_examples', type=int,
@@ -213,14 +221,15 @@ def main(argv=None) -> int:
       test_x, test_y = pass_features(features_fn, d.test)
       results[d.name] = fewshot.evaluate(
           pool_x, pool_y, test_x, test_y, d.num_classes, args.shots,
-          args.seeds, args.l2_grid,
-          args.l2_grid[0] if len(args.l2_grid) == 1 else fewshot.DEFAULT_L2)
+          args.seeds, args.l2_grid, args.l2, args.l2_selection)
   except ValueError as e:
     print(f'error: {e}', file=sys.stderr)
     return 2
   source = ('random init' if info['random_init'] else
             f'{info["checkpoint_dir"]} step {info["step"]}')
-  print(f'Few-shot top-1 (mean ± std over {args.seeds} draws), '
+  l2 = (f'l2 {args.l2:g}' if args.l2_selection == 'fixed' else
+        'l2 chosen on held-out shots')
+  print(f'Few-shot top-1 (mean ± std over {args.seeds} draws, {l2}), '
         f'{info["experiment"]}, {source}:')
   print(fewshot.format_table(results))
   print(f'({time.time() - start:.0f} s)')
