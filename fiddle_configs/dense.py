@@ -15,7 +15,7 @@ a progressive one for segmentation, DPT or a linear one for depth. The
                 source run): the baseline pretrained features must beat;
   'trained'     the source run's weights, trained with the decoder.
 
-Metrics are pooled over the whole eval set (`eval.dense_program`): mIoU and
+Metrics are pooled over the whole eval set (`runtime.dense_program`): mIoU and
 pixel accuracy from one confusion matrix; RMSE, AbsRel, log10 and delta1..3
 from sums over every valid pixel.
 
@@ -37,7 +37,7 @@ from fiddle_configs import pretrain
 from vit22b_pax.data import dense as dense_data
 from vit22b_pax.data import dense_inputs
 from vit22b_pax.data import dense_real
-from vit22b_pax.eval import dense_program
+from vit22b_pax.runtime import dense_program
 from vit22b_pax.layers import decoders
 from vit22b_pax.layers import dpt
 from vit22b_pax.layers import encoder as encoder_lib
