@@ -4,11 +4,11 @@
 
 mIoU and RMSE are not means of per-batch values: mIoU averages per-class
 ratios of counts summed over the whole set; RMSE is each image's RMSE
-averaged over images (the default) or the square root of a pooled mean. paxml's weighted scalars can only average per-batch values, so
-these metrics are CLU metrics (`clu.metrics.Metric`, which paxml's eval
-program merges batch by batch with `merge()` and reads once with
-`compute_value()` at the end of the pass, writing every entry to
-TensorBoard):
+averaged over images (the default) or the square root of a pooled mean.
+paxml's weighted scalars can only average per-batch values, so these
+metrics are CLU metrics (`clu.metrics.Metric`, which paxml's eval program
+merges batch by batch with `merge()` and reads once with `compute_value()`
+at the end of the pass, writing every entry to TensorBoard):
 
 * `SegmentationMetrics`: the K x K confusion matrix (rows = ground truth,
   columns = prediction) summed over every valid pixel of the set.
