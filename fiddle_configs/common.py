@@ -38,9 +38,10 @@ Config = pax_fiddle.Config
 MESH_AXES = ('replica', 'data', 'mdl')
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Run:
-  """Batch, schedule and intervals of one kind of job.
+  """Batch, schedule and intervals of one kind of job (keyword fields only:
+  `Run(batch_size=64, steps=2000, ...)`).
 
   Attributes:
     batch_size: global batch.
@@ -105,34 +106,58 @@ SCALES: dict[str, Scale] = {
     'smoke': Scale(
         'Ti/8', dict(_SMALL, model_dims=32, num_layers=2, hidden_dims=64,
                      num_heads=2), image_size=16,
-        pretrain=Run(16, 6, 1e-3, 2, 2, 2, 1e-4, 1e-3, 2, 3, 3),
-        transfer=Run(16, 4, 1e-3, 2, 2, 2, 1e-4, 1e-3, 2, 3, 3),
+        pretrain=Run(
+            batch_size=16, steps=6, learning_rate=1e-3, warmup=2, cooldown=2,
+            timescale=2, weight_decay=1e-4, head_weight_decay=1e-3,
+            summary_every=2, eval_every=3, checkpoint_every=3),
+        transfer=Run(
+            batch_size=16, steps=4, learning_rate=1e-3, warmup=2, cooldown=2,
+            timescale=2, weight_decay=1e-4, head_weight_decay=1e-3,
+            summary_every=2, eval_every=3, checkpoint_every=3),
         eval_examples=32),
     # CPU minutes: `make train` (4 x 128, 16 tokens of 8x8 px).
     'tiny': Scale(
         'Ti/8', dict(_SMALL, model_dims=128, num_layers=4, hidden_dims=512,
                      num_heads=4), image_size=32,
-        pretrain=Run(64, 2000, 1e-3, 100, 300, 1000, 1e-4, 1e-3, 100, 500,
-                     500),
-        transfer=Run(64, 500, 3e-4, 50, 100, 1000, 1e-4, 1e-3, 100, 250,
-                     250),
+        pretrain=Run(
+            batch_size=64, steps=2000, learning_rate=1e-3, warmup=100,
+            cooldown=300, timescale=1000, weight_decay=1e-4,
+            head_weight_decay=1e-3, summary_every=100, eval_every=500,
+            checkpoint_every=500),
+        transfer=Run(
+            batch_size=64, steps=500, learning_rate=3e-4, warmup=50,
+            cooldown=100, timescale=1000, weight_decay=1e-4,
+            head_weight_decay=1e-3, summary_every=100, eval_every=250,
+            checkpoint_every=250),
         eval_examples=512),
     # One accelerator: ViT-B/16 with the ViT-22B block.
     'b16': Scale(
         'B/16', dict(scan=False), image_size=224,
-        pretrain=Run(1024, 20_000, 1e-3, 1000, 2000, 1000, 0.01, 3.0, 100,
-                     1000, 1000),
-        transfer=Run(512, 10_000, 1e-3, 500, 1000, 1000, 0.0, 0.0, 100, 1000,
-                     1000),
+        pretrain=Run(
+            batch_size=1024, steps=20_000, learning_rate=1e-3, warmup=1000,
+            cooldown=2000, timescale=1000, weight_decay=0.01,
+            head_weight_decay=3.0, summary_every=100, eval_every=1000,
+            checkpoint_every=1000),
+        transfer=Run(
+            batch_size=512, steps=10_000, learning_rate=1e-3, warmup=500,
+            cooldown=1000, timescale=1000, weight_decay=0.0,
+            head_weight_decay=0.0, summary_every=100, eval_every=1000,
+            checkpoint_every=1000),
         eval_examples=10_000),
     # The paper: ViT-22B/14, 1024 TPU v4 chips (mesh 64 x 16 is our choice).
     'paper': Scale(
         '22B/14', dict(scan=True, remat_policy='save_nothing'),
         image_size=224,
-        pretrain=Run(65_536, 177_000, 1e-3, 10_000, 30_000, 10_000, 0.01, 3.0,
-                     100, 1000, 1000),
-        transfer=Run(512, 20_000, 1e-3, 500, 2000, 1000, 0.0, 0.0, 100, 1000,
-                     1000),
+        pretrain=Run(
+            batch_size=65_536, steps=177_000, learning_rate=1e-3, warmup=10_000,
+            cooldown=30_000, timescale=10_000, weight_decay=0.01,
+            head_weight_decay=3.0, summary_every=100, eval_every=1000,
+            checkpoint_every=1000),
+        transfer=Run(
+            batch_size=512, steps=20_000, learning_rate=1e-3, warmup=500,
+            cooldown=2000, timescale=1000, weight_decay=0.0,
+            head_weight_decay=0.0, summary_every=100, eval_every=1000,
+            checkpoint_every=1000),
         eval_examples=50_000, mesh=(1, 64, 16), dtype='bfloat16'),
 }
 
