@@ -213,16 +213,11 @@ def restore_predict_fn(
     image_size: int | None = None,
     verification: str = 'checksum',
 ) -> tuple[Callable[[np.ndarray], np.ndarray], dict[str, Any]]:
-  """Restores a checkpoint and returns (predict_fn, info).
+  """Restores a checkpoint (`load`) and returns (predict_fn, info).
 
   Args:
-    experiment: experiment instance, class, registered name or recipe call
-      (see `runtime.experiment.resolve`).
-    job_log_dir: the training job's log dir (checkpoints in
-      `<job_log_dir>/checkpoints`).
-    step: checkpoint step; None = the newest intact one.
+    experiment, job_log_dir, step, verification: as `load`.
     image_size: input side length; default the experiment's input specs'.
-    verification: checkpoint verification level (`integrity.LEVELS`).
 
   Returns:
     predict_fn(images [B, H, W, 3] float32 in [-1, 1]) -> probs [B, K]
