@@ -3,6 +3,7 @@
 """--print_config: the resolved, flattened config, and nothing written."""
 
 import contextlib
+import functools
 import io
 import os
 import tempfile
@@ -57,9 +58,11 @@ class FlattenTest(absltest.TestCase):
     text = print_config.format_config(cfg, 'title')
     self.assertTrue(text.startswith('# title\nfn = numpy.mean\n'))
 
-  def test_no_memory_addresses(self):
-    cfg = fdl.Config(_inner, a=object())
-    self.assertEqual(print_config.flatten(cfg), {'a': '<builtins.object>'})
+  def test_no_memory_addresses_and_partial_arguments_kept(self):
+    cfg = fdl.Config(_inner, a=object(), b=functools.partial(_inner, b=7))
+    self.assertEqual(print_config.flatten(cfg), {
+        'a': '<object object>',
+        'b': 'functools.partial(<function _inner>, b=7)'})
 
 
 class ParseTest(absltest.TestCase):

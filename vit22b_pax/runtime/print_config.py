@@ -20,6 +20,8 @@ unset take that class's defaults and are not listed.
 from __future__ import annotations
 
 import contextlib
+import inspect
+import re
 import sys
 from typing import Any, TextIO
 
@@ -39,16 +41,13 @@ def _name(value: Any) -> str:
 
 def _leaf(value: Any) -> str:
   """A stable text for a value: no memory addresses."""
-  if isinstance(value, type) or callable(value) and not isinstance(
-      value, (int, float, str, bytes)):
+  if isinstance(value, type) or inspect.isroutine(value):
     return _name(value)
   if isinstance(value, (set, frozenset)):  # repr order varies by process.
     items = '{' + ', '.join(sorted(map(_leaf, value))) + '}'
     return items if isinstance(value, set) else f'frozenset({items})'
-  text = repr(value)
-  if ' at 0x' in text:  # Default object repr: not stable between runs.
-    return f'<{_name(type(value))}>'
-  return text
+  # Default reprs hold memory addresses, which differ between runs.
+  return re.sub(r' at 0x[0-9a-fA-F]+', '', repr(value))
 
 
 def flatten(cfg: Any) -> dict[str, str]:
