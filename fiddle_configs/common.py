@@ -1,6 +1,7 @@
 # Copyright 2026 The vit22b_pax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Pieces every recipe is built from: run sizes, model, optimizer, data, task.
+"""Pieces every recipe is built from: run sizes (`scales`, re-exported here),
+model, optimizer, data, task.
 
 Each function returns a `pax_fiddle.Config` (or a small bundle of them); the
 recipes in this package call them top to bottom. Nothing here reads class
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -21,6 +22,11 @@ from paxml import tasks_lib
 from praxis import pax_fiddle
 from praxis import schedules as praxis_schedules
 
+from fiddle_configs.scales import Run
+from fiddle_configs.scales import SCALES
+from fiddle_configs.scales import Scale
+from fiddle_configs.scales import scale
+from fiddle_configs.scales import with_patch
 from vit22b_pax.data import inputs
 from vit22b_pax.data import real
 from vit22b_pax.data import tfdata
@@ -36,118 +42,6 @@ from vit22b_pax.runtime import warm_start as warm_start_lib
 
 Config = pax_fiddle.Config
 MESH_AXES = ('replica', 'data', 'mdl')
-
-
-@dataclasses.dataclass(frozen=True)
-class Run:
-  """Batch, schedule and intervals of one kind of job.
-
-  Attributes:
-    batch_size: global batch.
-    steps: training steps.
-    learning_rate: peak learning rate.
-    warmup: linear warm-up steps.
-    cooldown: linear cool-down steps (ending at `steps`).
-    timescale: rsqrt timescale.
-    weight_decay: decoupled weight decay of the body.
-    head_weight_decay: decoupled weight decay of the head.
-    summary_every: summary (and progress line) interval in steps.
-    eval_every: evaluation interval in steps.
-    checkpoint_every: checkpoint interval in steps.
-  """
-
-  batch_size: int
-  steps: int
-  learning_rate: float
-  warmup: int
-  cooldown: int
-  timescale: int
-  weight_decay: float
-  head_weight_decay: float
-  summary_every: int
-  eval_every: int
-  checkpoint_every: int
-
-
-@dataclasses.dataclass(frozen=True)
-class Scale:
-  """One size: model, resolution, and the runs at that size.
-
-  Attributes:
-    variant: size-table variant with patch ('Ti/8', 'B/16', '22B/14').
-    model: encoder overrides on top of the variant (width, depth, pooling,
-      scan, remat).
-    image_size: pretraining resolution (pixels, square).
-    pretrain: the pretraining run.
-    transfer: the warm-started runs (fine-tune, probe, distillation, LiT).
-    eval_examples: images per eval split of the procedural data.
-    mesh: ICI mesh (replica, data, mdl).
-    dtype: forward-pass dtype.
-  """
-
-  variant: str
-  model: Mapping[str, Any]
-  image_size: int
-  pretrain: Run
-  transfer: Run
-  eval_examples: int
-  mesh: tuple[int, int, int] = (1, 1, 1)
-  dtype: str = 'float32'
-
-
-# Unrolled blocks (scan=False) below paper scale. GAP at the CPU sizes: MAP
-# learned slower there (0.25 vs 0.30 test top-1 after 150 tiny steps); the
-# MAP head is pooling='map' away.
-_SMALL = dict(pooling='gap', scan=False)
-
-SCALES: dict[str, Scale] = {
-    # Seconds: tests and smoke runs.
-    'smoke': Scale(
-        'Ti/8', dict(_SMALL, model_dims=32, num_layers=2, hidden_dims=64,
-                     num_heads=2), image_size=16,
-        pretrain=Run(16, 6, 1e-3, 2, 2, 2, 1e-4, 1e-3, 2, 3, 3),
-        transfer=Run(16, 4, 1e-3, 2, 2, 2, 1e-4, 1e-3, 2, 3, 3),
-        eval_examples=32),
-    # CPU minutes: `make train` (4 x 128, 16 tokens of 8x8 px).
-    'tiny': Scale(
-        'Ti/8', dict(_SMALL, model_dims=128, num_layers=4, hidden_dims=512,
-                     num_heads=4), image_size=32,
-        pretrain=Run(64, 2000, 1e-3, 100, 300, 1000, 1e-4, 1e-3, 100, 500,
-                     500),
-        transfer=Run(64, 500, 3e-4, 50, 100, 1000, 1e-4, 1e-3, 100, 250,
-                     250),
-        eval_examples=512),
-    # One accelerator: ViT-B/16 with the ViT-22B block.
-    'b16': Scale(
-        'B/16', dict(scan=False), image_size=224,
-        pretrain=Run(1024, 20_000, 1e-3, 1000, 2000, 1000, 0.01, 3.0, 100,
-                     1000, 1000),
-        transfer=Run(512, 10_000, 1e-3, 500, 1000, 1000, 0.0, 0.0, 100, 1000,
-                     1000),
-        eval_examples=10_000),
-    # The paper: ViT-22B/14, 1024 TPU v4 chips (mesh 64 x 16 is our choice).
-    'paper': Scale(
-        '22B/14', dict(scan=True, remat_policy='save_nothing'),
-        image_size=224,
-        pretrain=Run(65_536, 177_000, 1e-3, 10_000, 30_000, 10_000, 0.01, 3.0,
-                     100, 1000, 1000),
-        transfer=Run(512, 20_000, 1e-3, 500, 2000, 1000, 0.0, 0.0, 100, 1000,
-                     1000),
-        eval_examples=50_000, mesh=(1, 64, 16), dtype='bfloat16'),
-}
-
-
-def scale(size: str) -> Scale:
-  """The Scale named `size`, with a clear error for an unknown name."""
-  if size not in SCALES:
-    raise ValueError(f'Unknown size {size!r}; expected one of '
-                     f'{sorted(SCALES)}.')
-  return SCALES[size]
-
-
-def with_patch(variant: str, patch: int | None) -> str:
-  """'Ti/8' with patch 4 -> 'Ti/4'."""
-  return variant if patch is None else f'{variant.split("/")[0]}/{patch}'
 
 
 # -- Model ----------------------------------------------------------------

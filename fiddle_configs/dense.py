@@ -15,9 +15,16 @@ a progressive one for segmentation, DPT or a linear one for depth. The
                 source run): the baseline pretrained features must beat;
   'trained'     the source run's weights, trained with the decoder.
 
-Metrics are pooled over the whole eval set (`eval.dense_program`): mIoU and
-pixel accuracy from one confusion matrix; RMSE, AbsRel, log10 and delta1..3
-from sums over every valid pixel.
+Metrics cover the whole eval set (`runtime.dense_program`): mIoU and pixel
+accuracy from one confusion matrix; RMSE, AbsRel, log10 and delta1..3 per
+image, averaged over images, with big_vision's strict valid-depth mask
+(`--fdl=set:task.model.depth_metric_reduction=pooled` and
+`task.model.depth_valid_mask=inclusive` give the former pooled, inclusive
+ones).
+
+The recipe `dense()` reads in three named steps: `_model` (the source's
+encoder and the decoder), `_task` (learner, run, warm start) and the inputs
+(`_procedural`, `_folder_pair`, `_tfds_pair`).
 
   python -m vit22b_pax.main --job_log_dir=runs/seg \
       --fdl=config:fiddle_configs.dense.segmentation(size='tiny',pretrain_dir='runs/pretrain')
@@ -37,7 +44,7 @@ from fiddle_configs import pretrain
 from vit22b_pax.data import dense as dense_data
 from vit22b_pax.data import dense_inputs
 from vit22b_pax.data import dense_real
-from vit22b_pax.eval import dense_program
+from vit22b_pax.runtime import dense_program
 from vit22b_pax.layers import decoders
 from vit22b_pax.layers import dpt
 from vit22b_pax.layers import encoder as encoder_lib
@@ -79,19 +86,39 @@ class DenseScale:
 
 
 SCALES = {
-    'smoke': DenseScale(common.Run(8, 4, 1e-2, 1, 1, 2, 1e-4, 1e-4, 2, 2, 2),
-                        16, 8, ((4, 4, 8, 8), 8, 4), 16),
+    'smoke': DenseScale(
+        run=common.Run(
+            batch_size=8, steps=4, learning_rate=1e-2, warmup=1, cooldown=1,
+            timescale=2, weight_decay=1e-4, head_weight_decay=1e-4,
+            summary_every=2, eval_every=2, checkpoint_every=2),
+        image_size=16, progressive_dims=8, dpt_dims=((4, 4, 8, 8), 8, 4),
+        eval_examples=16),
     # CPU minutes: linear decoders need a large rate; the decoder's layers
     # named 'head' get the body's weight decay.
-    'tiny': DenseScale(common.Run(64, 600, 1e-2, 50, 150, 1000, 1e-4, 1e-4,
-                                  100, 300, 300),
-                       32, 32, ((8, 16, 32, 32), 16, 8), 512),
-    'b16': DenseScale(common.Run(256, 10_000, 1e-3, 500, 1000, 1000, 1e-4,
-                                 1e-4, 100, 1000, 1000),
-                      224, 128, ((96, 192, 384, 768), 256, 32), 10_000),
-    'paper': DenseScale(common.Run(64, 20_000, 1e-3, 500, 2000, 1000, 1e-4,
-                                   1e-4, 100, 1000, 1000),
-                        224, 256, ((256, 512, 1024, 1024), 256, 32), 10_000),
+    'tiny': DenseScale(
+        run=common.Run(
+            batch_size=64, steps=600, learning_rate=1e-2, warmup=50,
+            cooldown=150, timescale=1000, weight_decay=1e-4,
+            head_weight_decay=1e-4, summary_every=100, eval_every=300,
+            checkpoint_every=300),
+        image_size=32, progressive_dims=32, dpt_dims=((8, 16, 32, 32), 16, 8),
+        eval_examples=512),
+    'b16': DenseScale(
+        run=common.Run(
+            batch_size=256, steps=10_000, learning_rate=1e-3, warmup=500,
+            cooldown=1000, timescale=1000, weight_decay=1e-4,
+            head_weight_decay=1e-4, summary_every=100, eval_every=1000,
+            checkpoint_every=1000),
+        image_size=224, progressive_dims=128,
+        dpt_dims=((96, 192, 384, 768), 256, 32), eval_examples=10_000),
+    'paper': DenseScale(
+        run=common.Run(
+            batch_size=64, steps=20_000, learning_rate=1e-3, warmup=500,
+            cooldown=2000, timescale=1000, weight_decay=1e-4,
+            head_weight_decay=1e-4, summary_every=100, eval_every=1000,
+            checkpoint_every=1000),
+        image_size=224, progressive_dims=256,
+        dpt_dims=((256, 512, 1024, 1024), 256, 32), eval_examples=10_000),
 }
 
 
@@ -270,6 +297,47 @@ def dense(
     source: more arguments of the source's `pretrain.pretrain` call (those
       that shaped its model).
   """
+  _check_choices(task, backbone, data, pretrain_dir)
+  scale = dense_scale(size)
+  steps = steps or scale.run.steps
+  batch_size = batch_size or scale.run.batch_size
+  src = pretrain.pretrain(size, **(source or {}))
+  # 1. Model: the source encoder handing out block features, and a decoder.
+  model, hw, num_classes = _model(
+      task, data, scale, src, decoder=decoder, backbone=backbone,
+      feature_layers=feature_layers, image_size=image_size,
+      image_width=image_width, num_classes=num_classes,
+      class_list=class_list, tfds_name=tfds_name, depth_loss=depth_loss,
+      max_depth=max_depth)
+  # 2. Task: the learner, the run, the warm start from the source.
+  task_p = _task(f'dense_{task}_{data}_{size}', model, scale.run, src,
+                 backbone=backbone, steps=steps, learning_rate=learning_rate,
+                 seed=seed, pretrain_dir=pretrain_dir,
+                 pretrain_step=pretrain_step)
+  # 3. Data: train and test inputs, the eval program of whole-set metrics.
+  kw = dict(hw=hw, num_classes=num_classes, batch_size=batch_size,
+            seed=seed)
+  if data == 'procedural':
+    train, test = _procedural(scale, eval_examples=eval_examples,
+                              scene_style=scene_style, **kw)
+  elif data == 'folder':
+    train, test = _folder_pair(task, layout, data_dir, class_list,
+                               depth_scale, train_split, eval_split, kw)
+  else:
+    train, test = _tfds_pair(task, tfds_name, data_dir, depth_scale,
+                             train_split, eval_split, kw)
+  specs = Config(dense_inputs.DenseInputSpecsProvider, image_size=hw[0],
+                 image_width=hw[1], batch_size=common.per_host(batch_size),
+                 with_label=task == 'segmentation',
+                 with_depth=task == 'depth')
+  return common.experiment_config(
+      task_p, common.Data(train, [], specs),
+      extra_eval_programs=[_eval_program(test)])
+
+
+def _check_choices(task: str, backbone: str, data: str,
+                   pretrain_dir: str | None) -> None:
+  """Errors naming a bad task, backbone or data, or a conflicting source."""
   if task not in TASKS:
     raise ValueError(f'Unknown task {task!r}; expected one of {TASKS}.')
   if backbone not in BACKBONES:
@@ -280,72 +348,79 @@ def dense(
   if backbone == 'random' and pretrain_dir:
     raise ValueError("backbone='random' trains on a randomly initialised "
                      f'encoder; drop pretrain_dir={pretrain_dir!r}.')
-  scale = dense_scale(size)
-  run = scale.run
-  steps = steps or run.steps
-  batch_size = batch_size or run.batch_size
-  src = pretrain.pretrain(size, **(source or {}))
 
-  # Model: the source encoder handing out block features, and a decoder.
+
+def _model(task: str, data: str, scale: DenseScale, src: Config, *,
+           decoder: str | None, backbone: str,
+           feature_layers: Sequence[int] | None, image_size: int | None,
+           image_width: int | None, num_classes: int | None,
+           class_list: str, tfds_name: str | None, depth_loss: str,
+           max_depth: float) -> tuple[Config, tuple[int, int], int]:
+  """(DenseModel config, (H, W), num_classes): a copy of the source's
+  encoder handing out the patch tokens of `feature_layers` (default 4
+  evenly spaced blocks) and the decoder (default linear, DPT for depth when
+  there are 4 feature blocks), its maps split over the batch like tokens."""
   encoder = copy.deepcopy(src.task.model.network_tpl)
   layers = tuple(feature_layers or encoder_lib.evenly_spaced_layers(
       encoder.num_layers, min(4, encoder.num_layers)))
   encoder.feature_layers = layers
   decoder = decoder or ('dpt' if task == 'depth' and len(layers) == 4
                         else 'linear')
-  patch = encoder.patch_size
-  hw = _resolution(task, data, scale, image_size, image_width, patch)
+  hw = _resolution(task, data, scale, image_size, image_width,
+                   encoder.patch_size)
   num_classes = num_classes or _num_classes(task, data, class_list,
                                             tfds_name)
   decoder_p = decoder_config(decoder, scale, len(layers))
-  mesh = tuple(src.task.model.ici_mesh_shape)
-  if math.prod(mesh) > 1:  # Decoder maps split over the batch like tokens.
+  if math.prod(src.task.model.ici_mesh_shape) > 1:
     decoder_p.activation_split_dims_mapping.bhwc = (
         tuple(common.MESH_AXES[:2]), None, None, None)
   model = dense_model.dense_model_config(
       encoder, decoder_p, task,
       num_classes=num_classes or 0, freeze_encoder=backbone != 'trained',
       depth_loss=depth_loss, max_depth=max_depth)
+  return model, hw, num_classes
 
-  # Optimizer: the decoder only, unless the backbone trains too.
+
+def _task(name: str, model: Config, run: common.Run, src: Config, *,
+          backbone: str, steps: int, learning_rate: float | None, seed: int,
+          pretrain_dir: str | None, pretrain_step: int | None) -> Config:
+  """The task: a learner of the decoder only (unless the backbone trains
+  too), the source's mesh and dtype, and the encoder warm-started from the
+  source run (unless the backbone is random)."""
   learner = common.learner(
       run, steps, learning_rate=learning_rate,
       trainable=r'.*decoder.*' if backbone != 'trained' else None)
   task_p = common.task(
-      f'dense_{task}_{data}_{size}', model, learner, run, steps=steps,
-      seed=seed, mesh=mesh, dtype=str(src.task.model.fprop_dtype))
+      name, model, learner, run, steps=steps, seed=seed,
+      mesh=tuple(src.task.model.ici_mesh_shape),
+      dtype=str(src.task.model.fprop_dtype))
   if backbone != 'random':
     common.warm_start(task_p, src, pretrain_dir,
                       [(NETWORK, 'params/network/{}')],
                       ignore_rules=[DECODER], step=pretrain_step)
+  return task_p
 
-  # Data: train input, and eval programs reporting pooled metrics.
-  kw = dict(hw=hw, num_classes=num_classes, batch_size=batch_size,
-            seed=seed)
-  if data == 'procedural':
-    train, test = _procedural(scale, eval_examples=eval_examples,
-                              scene_style=scene_style, **kw)
-  elif data == 'folder':
-    layout = layout or ('ade20k' if task == 'segmentation' else 'depth')
-    _, tr_split, ev_split = LAYOUTS.get(layout, (None, None, None))
-    folder = dict(layout=layout, data_dir=data_dir, class_list=class_list,
-                  depth_scale=depth_scale, **kw)
-    train = _folder(task, 'train', split=train_split or tr_split, **folder)
-    test = _folder(task, 'test', split=eval_split or ev_split, **folder)
-  else:
-    name = tfds_name or ('scene_parse150' if task == 'segmentation'
-                         else 'nyu_depth_v2')
-    _, _, tr_split, ev_split = TFDS.get(name, (None,) * 4)
-    tf = dict(name=name, data_dir=data_dir, depth_scale=depth_scale, **kw)
-    train = _tfds(task, 'train', split=train_split or tr_split, **tf)
-    test = _tfds(task, 'test', split=eval_split or ev_split, **tf)
-  specs = Config(dense_inputs.DenseInputSpecsProvider, image_size=hw[0],
-                 image_width=hw[1], batch_size=common.per_host(batch_size),
-                 with_label=task == 'segmentation',
-                 with_depth=task == 'depth')
-  return common.experiment_config(
-      task_p, common.Data(train, [], specs),
-      extra_eval_programs=[_eval_program(test)])
+
+def _folder_pair(task, layout, data_dir, class_list, depth_scale,
+                 train_split, eval_split, kw) -> tuple[Config, Config]:
+  """(train, test) folder inputs; splits default to the layout's."""
+  layout = layout or ('ade20k' if task == 'segmentation' else 'depth')
+  _, tr_split, ev_split = LAYOUTS.get(layout, (None, None, None))
+  folder = dict(layout=layout, data_dir=data_dir, class_list=class_list,
+                depth_scale=depth_scale, **kw)
+  return (_folder(task, 'train', split=train_split or tr_split, **folder),
+          _folder(task, 'test', split=eval_split or ev_split, **folder))
+
+
+def _tfds_pair(task, tfds_name, data_dir, depth_scale, train_split,
+               eval_split, kw) -> tuple[Config, Config]:
+  """(train, test) TFDS inputs; splits default to the data set's."""
+  name = tfds_name or ('scene_parse150' if task == 'segmentation'
+                       else 'nyu_depth_v2')
+  _, _, tr_split, ev_split = TFDS.get(name, (None,) * 4)
+  tf = dict(name=name, data_dir=data_dir, depth_scale=depth_scale, **kw)
+  return (_tfds(task, 'train', split=train_split or tr_split, **tf),
+          _tfds(task, 'test', split=eval_split or ev_split, **tf))
 
 
 def _num_classes(task: str, data: str, class_list: str,

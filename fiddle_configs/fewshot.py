@@ -34,6 +34,7 @@ def with_fewshot(
     test_examples: int = fewshot_data.DEFAULT_TEST_EXAMPLES,
     shots: Sequence[int] = fewshot_lib.DEFAULT_SHOTS,
     seeds: int = fewshot_lib.DEFAULT_NUM_SEEDS,
+    l2_selection: str = fewshot_lib.DEFAULT_L2_SELECTION,
     batch_size: int | None = None,
     fashion_mnist_dir: str | None = None,
 ) -> common.Config:
@@ -47,6 +48,8 @@ def with_fewshot(
     test_examples: test set size per data set.
     shots: shot counts k.
     seeds: draws of the shots.
+    l2_selection: 'fixed' (l2 = 2^10, big_vision's protocol) or 'held_out'
+      (chosen on held-out shots; `vit22b_pax.eval.fewshot`).
     batch_size: global feature-extraction batch; default the train batch.
     fashion_mnist_dir: Fashion-MNIST folder (default the Debian package's).
 
@@ -62,7 +65,7 @@ def with_fewshot(
       fewshot_program.fewshot_program_configs(
           data, image_size, batch, pool_examples=pool_examples,
           test_examples=test_examples, shots=shots, num_seeds=seeds,
-          **kwargs))
+          l2_selection=l2_selection, **kwargs))
   return cfg
 
 
@@ -72,6 +75,7 @@ def pretrain(size: str = 'tiny', *,
              fewshot_test_examples: int = fewshot_data.DEFAULT_TEST_EXAMPLES,
              fewshot_shots: Sequence[int] = fewshot_lib.DEFAULT_SHOTS,
              fewshot_seeds: int = fewshot_lib.DEFAULT_NUM_SEEDS,
+             fewshot_l2_selection: str = fewshot_lib.DEFAULT_L2_SELECTION,
              **pretrain_args) -> common.Config:
   """`pretrain.pretrain(size, **pretrain_args)` with few-shot evaluation.
 
@@ -79,12 +83,12 @@ def pretrain(size: str = 'tiny', *,
     size: as `pretrain.pretrain`.
     fewshot: few-shot data sets (see `with_fewshot`).
     fewshot_pool_examples, fewshot_test_examples, fewshot_shots,
-      fewshot_seeds: as `with_fewshot`'s pool_examples, test_examples, shots,
-      seeds.
+      fewshot_seeds, fewshot_l2_selection: as `with_fewshot`'s
+      pool_examples, test_examples, shots, seeds, l2_selection.
     **pretrain_args: any other `pretrain.pretrain` argument.
   """
   return with_fewshot(
       pretrain_lib.pretrain(size, **pretrain_args), fewshot,
       pool_examples=fewshot_pool_examples,
       test_examples=fewshot_test_examples, shots=fewshot_shots,
-      seeds=fewshot_seeds)
+      seeds=fewshot_seeds, l2_selection=fewshot_l2_selection)

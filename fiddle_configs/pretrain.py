@@ -99,39 +99,25 @@ def pretrain(
   run = scale.pretrain
   steps = steps or run.steps
   batch_size = batch_size or run.batch_size
-  if data not in common.DATASETS:
-    raise ValueError(f'Unknown data {data!r}; expected one of '
-                     f'{sorted(common.DATASETS)}.')
-  native_size, native_classes = common.DATASETS[data]
-  image_size = image_size or native_size or scale.image_size
-  if patch is None and image_size == 28 and size in ('smoke', 'tiny'):
-    patch = 4  # 28 px is not divisible by the small sizes' 8.
-  num_classes = num_classes or native_classes
-  if not num_classes:
-    raise ValueError(f'data={data!r} needs num_classes.')
+  image_size, patch, num_classes = _data_shape(
+      data, size, scale, image_size, patch, num_classes)
   mesh = tuple(mesh or scale.mesh)
   dtype = dtype or scale.dtype
-
-  # Model: the ViT-22B encoder and a classifier head.
-  encoder = common.encoder(common.with_patch(scale.variant, patch),
-                           image_size, **{**scale.model, **(model or {})})
-  common.set_collective_matmul(encoder, collective_matmul,
-                               collective_bidirectional, dtype)
-  common.shard(encoder, mesh, dcn_mesh)
-  model_p = common.classifier_model(encoder, num_classes, loss,
-                                    head_zero_init=head_zero_init,
-                                    multi_label=multi_label)
-
-  # Optimizer: Adafactor variant, rsqrt schedule (or constant).
+  # 1. Model: the ViT-22B encoder, sharded over the mesh, and a classifier
+  #    head.
+  model_p = _model(
+      scale, image_size, patch, num_classes, model=model, loss=loss,
+      head_zero_init=head_zero_init, multi_label=multi_label, mesh=mesh,
+      dcn_mesh=dcn_mesh, collective_matmul=collective_matmul,
+      collective_bidirectional=collective_bidirectional, dtype=dtype)
+  # 2. Task: Adafactor variant with the rsqrt schedule (or constant); run
+  #    length, intervals, mesh, dtype.
   learner = common.learner(run, steps, learning_rate=learning_rate,
                            constant_lr=constant_lr)
-
-  # Run: length, intervals, mesh, dtype.
   task = common.task(
       f'pretrain_{data}_{size}', model_p, learner, run, steps=steps, seed=seed,
       mesh=mesh, dcn_mesh=dcn_mesh, dtype=dtype)
-
-  # Data.
+  # 3. Data: train and eval inputs and their input specs.
   inputs = common.dataset(
       data, image_size=image_size, num_classes=num_classes,
       batch_size=batch_size, seed=seed, eval_examples=scale.eval_examples,
@@ -140,3 +126,39 @@ def pretrain(
       class_names=class_names, labels_csv=labels_csv, label_key=label_key,
       augment=size == 'paper' if augment is None else augment)
   return common.experiment_config(task, inputs)
+
+
+def _data_shape(data: str, size: str, scale: common.Scale,
+                image_size: int | None, patch: int | None,
+                num_classes: int | None) -> tuple[int, int | None, int]:
+  """(image_size, patch, num_classes): the arguments, else the data's
+  native resolution and classes, else the size's resolution; patch 4 for
+  28 px data at the small sizes (28 is not divisible by their 8)."""
+  if data not in common.DATASETS:
+    raise ValueError(f'Unknown data {data!r}; expected one of '
+                     f'{sorted(common.DATASETS)}.')
+  native_size, native_classes = common.DATASETS[data]
+  image_size = image_size or native_size or scale.image_size
+  if patch is None and image_size == 28 and size in ('smoke', 'tiny'):
+    patch = 4
+  num_classes = num_classes or native_classes
+  if not num_classes:
+    raise ValueError(f'data={data!r} needs num_classes.')
+  return image_size, patch, num_classes
+
+
+def _model(scale: common.Scale, image_size: int, patch: int | None,
+           num_classes: int, *, model: Mapping[str, Any] | None, loss: str,
+           head_zero_init: bool, multi_label: bool, mesh: tuple[int, ...],
+           dcn_mesh: Sequence[int] | None, collective_matmul: str,
+           collective_bidirectional: bool, dtype: str) -> common.Config:
+  """The classifier: the size's encoder with `model` overrides, collective
+  matmuls as asked, sharded over the mesh, and the head."""
+  encoder = common.encoder(common.with_patch(scale.variant, patch),
+                           image_size, **{**scale.model, **(model or {})})
+  common.set_collective_matmul(encoder, collective_matmul,
+                               collective_bidirectional, dtype)
+  common.shard(encoder, mesh, dcn_mesh)
+  return common.classifier_model(encoder, num_classes, loss,
+                                 head_zero_init=head_zero_init,
+                                 multi_label=multi_label)

@@ -57,18 +57,28 @@ class VideoSize:
 SIZES: dict[str, VideoSize] = {
     'smoke': VideoSize(
         3, ('triangle', 'square'), ('left', 'right'),
-        common.Run(8, 4, 1e-3, 2, 2, 2, 1e-4, 1e-4, 2, 4, 4), 16),
+        common.Run(
+            batch_size=8, steps=4, learning_rate=1e-3, warmup=2, cooldown=2,
+            timescale=2, weight_decay=1e-4, head_weight_decay=1e-4,
+            summary_every=2, eval_every=4, checkpoint_every=4), 16),
     # CPU minutes: 8 frames of 32 px, 16 classes, 32 clips per step.
     'tiny': VideoSize(
         8, ('triangle', 'square', 'heart', 'cross'),
         ('left', 'right', 'clockwise', 'counterclockwise'),
-        common.Run(32, 800, 3e-3, 50, 150, 1000, 1e-4, 1e-4, 100, 400, 400),
+        common.Run(
+            batch_size=32, steps=800, learning_rate=3e-3, warmup=50,
+            cooldown=150, timescale=1000, weight_decay=1e-4,
+            head_weight_decay=1e-4, summary_every=100, eval_every=400,
+            checkpoint_every=400),
         512),
     # One accelerator: 16 frames of 224 px, 36 classes, 256 clips per step.
     'b16': VideoSize(
         16, video_data.VIDEO_SHAPES, video_data.MOTIONS,
-        common.Run(256, 5000, 1e-3, 500, 1000, 1000, 1e-4, 1e-4, 100, 1000,
-                   1000), 2048),
+        common.Run(
+            batch_size=256, steps=5000, learning_rate=1e-3, warmup=500,
+            cooldown=1000, timescale=1000, weight_decay=1e-4,
+            head_weight_decay=1e-4, summary_every=100, eval_every=1000,
+            checkpoint_every=1000), 2048),
 }
 
 

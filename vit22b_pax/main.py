@@ -11,7 +11,8 @@ The programs print their progress lines either way; this entry point also
 sends paxml's log to `<job_log_dir>/logs/pax.log` and keeps only WARNING,
 ERROR and CRITICAL records (of every library) on the console (process N > 0
 of a multi-process run: `pax.host<N>.log`). `--verbose_console` keeps the
-whole log on the console.
+whole log on the console. `--print_config` prints the resolved, flattened
+configuration (`runtime/print_config.py`) and exits without writing anything.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
 def run(argv=None) -> None:
   argv = list(sys.argv if argv is None else argv)
+  from vit22b_pax.runtime import print_config  # pylint: disable=g-import-not-at-top
+  if print_config.requested(argv):  # Prints the config; runs nothing.
+    sys.exit(print_config.print_config(argv))
   verbose = '--verbose_console' in argv
   argv = [a for a in argv if a != '--verbose_console']
   import jax  # pylint: disable=g-import-not-at-top

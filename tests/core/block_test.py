@@ -135,7 +135,7 @@ class CoreBlockTest(test_utils.TestCase):
   def test_pure_modules_import_without_praxis(self):
     code = ('import sys\n'
             'import vit22b_pax.core.block, vit22b_pax.core.tensor_parallel\n'
-            'import vit22b_pax.core.hlo, vit22b_pax.layers.collective_matmul\n'
+            'import vit22b_pax.core.hlo, vit22b_pax.core.collective_matmul\n'
             'import vit22b_pax.tools.bench_gpu\n'
             'bad = [m for m in ("praxis", "paxml", "flax", "fiddle") '
             'if m in sys.modules]\n'

@@ -29,11 +29,15 @@ def np_seg_scores(labels, preds, weights, k):
               mean_accuracy=np.mean(recalls))
 
 
-def np_depth_scores(preds, depths, valids, lo, hi):
+def np_depth_scores(preds, depths, valids, lo, hi, strict=False):
+  """Pooled: every valid pixel of every batch at once."""
   p = np.concatenate([x.ravel() for x in preds]).astype(np.float64)
   d = np.concatenate([x.ravel() for x in depths]).astype(np.float64)
   v = np.concatenate([x.ravel() for x in valids])
-  keep = (v > 0) & (d >= lo) & (d <= hi)
+  if strict:
+    keep = (v > 0) & (d > lo) & (d < hi)
+  else:
+    keep = (v > 0) & (d >= lo) & (d <= hi)
   p, d = np.clip(p[keep], lo, hi), d[keep]
   ratio = np.maximum(p / d, d / p)
   return dict(rmse=np.sqrt(np.mean((p - d) ** 2)),
@@ -41,6 +45,17 @@ def np_depth_scores(preds, depths, valids, lo, hi):
               log10=np.mean(np.abs(np.log10(p) - np.log10(d))),
               delta1=np.mean(ratio < 1.25), delta2=np.mean(ratio < 1.25 ** 2),
               delta3=np.mean(ratio < 1.25 ** 3))
+
+
+def np_depth_scores_per_image(preds, depths, valids, lo, hi):
+  """big_vision's nyu_depth convention: a loop over images, each scored on
+  its strictly valid pixels (lo < gt < hi), then the mean over images."""
+  scores = []
+  for batch in zip(preds, depths, valids):
+    for p, d, v in zip(*batch):
+      if np.sum((v > 0) & (d > lo) & (d < hi)):
+        scores.append(np_depth_scores([p], [d], [v], lo, hi, strict=True))
+  return {k: np.mean([x[k] for x in scores]) for k in scores[0]}
 
 
 class SegmentationMetricsTest(test_utils.TestCase):
@@ -107,27 +122,104 @@ class SegmentationMetricsTest(test_utils.TestCase):
     self.assertEqual(values['miou'].value, 1.0)
 
 
+def _random_batches(seed=1):
+  rng = np.random.default_rng(seed)
+  preds, depths, valids = [], [], []
+  for _ in range(3):
+    d = rng.uniform(0.5, 12.0, (2, 5, 9)).astype(np.float32)
+    d[0, 0, :3] = 0.0  # Sensor holes (also marked invalid below).
+    d[1, 2, :2] = 10.0  # At max_depth: counted only by 'inclusive'.
+    p = (d * np.exp(rng.normal(0, 0.3, d.shape))).astype(np.float32)
+    p[1, 1, 1] = -2.0  # Clipped to min_depth.
+    v = (rng.random(d.shape) < 0.8).astype(np.float32)
+    v[0, 0, :3] = 0.0
+    v[1, 2, :2] = 1.0
+    preds.append(p)
+    depths.append(d)
+    valids.append(v)
+  # A padded example (weight 0 on every pixel) counts nowhere.
+  valids[2][1] = 0.0
+  return preds, depths, valids
+
+
+def _merged(preds, depths, valids, **kw):
+  fn = jax.jit(lambda p, d, v: dm.DepthMetrics.from_batch(
+      p, d, v, 1e-3, 10.0, **kw))
+  metric = None
+  for p, d, v in zip(preds, depths, valids):
+    m = fn(p, d, v)
+    metric = m if metric is None else metric.merge(m)
+  return metric.compute()
+
+
 class DepthMetricsTest(test_utils.TestCase):
 
-  def test_pooled_over_batches_matches_numpy(self):
-    rng = np.random.default_rng(1)
-    preds, depths, valids = [], [], []
-    for _ in range(3):
-      d = rng.uniform(0.5, 12.0, (2, 5, 9)).astype(np.float32)
-      d[0, 0, :3] = 0.0  # Sensor holes (also marked invalid below).
-      p = (d * np.exp(rng.normal(0, 0.3, d.shape))).astype(np.float32)
-      p[1, 1, 1] = -2.0  # Clipped to min_depth.
-      v = (rng.random(d.shape) < 0.8).astype(np.float32)
-      v[0, 0, :3] = 0.0
-      preds.append(p)
-      depths.append(d)
-      valids.append(v)
-    metric = None
-    for p, d, v in zip(preds, depths, valids):
-      m = jax.jit(dm.DepthMetrics.from_batch, static_argnums=(3, 4))(
-          p, d, v, 1e-3, 10.0)
-      metric = m if metric is None else metric.merge(m)
-    got = metric.compute()
+  def test_default_is_per_image_strict_matching_numpy(self):
+    preds, depths, valids = _random_batches()
+    got = _merged(preds, depths, valids)
+    want = np_depth_scores_per_image(preds, depths, valids, 1e-3, 10.0)
+    self.assertEqual(set(got), set(want))
+    for name, value in want.items():
+      self.assertAllClose(value, got[name], rtol=1e-5, atol=1e-6)
+    # Explicit options give the same.
+    explicit = _merged(preds, depths, valids, reduction='per_image',
+                       mask='strict')
+    self.assertEqual(got, explicit)
+
+  def test_per_image_differs_from_pooled(self):
+    # Two images of ground truth 2 m: one with 1 valid pixel off by 3 m, one
+    # with 3 valid pixels off by 1 m. Per image: RMSE (3 + 1) / 2 = 2;
+    # pooled: sqrt((9 + 3 * 1) / 4) = sqrt(3).
+    d = np.full((2, 1, 3), 2.0, np.float32)
+    p = np.array([[[5.0, 2.0, 2.0]], [[3.0, 3.0, 3.0]]], np.float32)
+    v = np.array([[[1, 0, 0]], [[1, 1, 1]]], np.float32)
+    per_image = dm.DepthMetrics.from_batch(p, d, v, 1e-3, 10.0).compute()
+    pooled = dm.DepthMetrics.from_batch(p, d, v, 1e-3, 10.0,
+                                        reduction='pooled').compute()
+    self.assertAllClose(per_image['rmse'], 2.0)
+    self.assertAllClose(pooled['rmse'], np.sqrt(3.0))
+    self.assertAllClose(per_image['abs_rel'], (1.5 + 0.5) / 2)
+    self.assertAllClose(pooled['abs_rel'], (1.5 + 3 * 0.5) / 4)
+    want = np_depth_scores_per_image([p], [d], [v], 1e-3, 10.0)
+    self.assertAllClose(per_image['rmse'], want['rmse'])
+    # On random data too.
+    preds, depths, valids = _random_batches()
+    self.assertGreater(
+        abs(_merged(preds, depths, valids)['rmse']
+            - _merged(preds, depths, valids, reduction='pooled')['rmse']),
+        1e-3)
+
+  def test_strict_mask_excludes_range_ends(self):
+    d = np.array([[1e-3, 0.5, 2.0, 10.0]], np.float32)
+    p = np.array([[4.0, 0.5, 2.0, 1.0]], np.float32)
+    ones = np.ones_like(d)
+    strict = dm.DepthMetrics.from_batch(p, d, ones, 1e-3, 10.0).compute()
+    self.assertEqual(strict['rmse'], 0.0)  # Only 0.5 and 2.0 count.
+    self.assertEqual(strict['delta1'], 1.0)
+    inclusive = dm.DepthMetrics.from_batch(p, d, ones, 1e-3, 10.0,
+                                           mask='inclusive').compute()
+    self.assertGreater(inclusive['rmse'], 1.0)
+    self.assertEqual(inclusive['delta1'], 0.5)
+    m = dm.depth_mask(d, ones, 1e-3, 10.0)
+    np.testing.assert_array_equal(m, [[False, True, True, False]])
+    m = dm.depth_mask(d, ones, 1e-3, 10.0, 'inclusive')
+    np.testing.assert_array_equal(m, [[True, True, True, True]])
+
+  def test_bad_options_and_mixed_merge(self):
+    d = np.ones((1, 3), np.float32)
+    with self.assertRaisesRegex(ValueError, "reduction 'mean'.*per_image"):
+      dm.DepthMetrics.from_batch(d, d, d, 1e-3, 10.0, reduction='mean')
+    with self.assertRaisesRegex(ValueError, "mask 'open'.*strict"):
+      dm.DepthMetrics.from_batch(d, d, d, 1e-3, 10.0, mask='open')
+    a = dm.DepthMetrics.from_batch(d, d, d, 1e-3, 10.0)
+    b = dm.DepthMetrics.from_batch(d, d, d, 1e-3, 10.0, reduction='pooled')
+    with self.assertRaisesRegex(ValueError, 'different reductions'):
+      a.merge(b)
+
+  def test_pooled_inclusive_over_batches_matches_numpy(self):
+    preds, depths, valids = _random_batches()
+    got = _merged(preds, depths, valids, reduction='pooled',
+                  mask='inclusive')
     want = np_depth_scores(preds, depths, valids, 1e-3, 10.0)
     self.assertEqual(set(got), set(want))
     for name, value in want.items():

@@ -126,7 +126,35 @@ class ChooseL2Test(absltest.TestCase):
     for v in grid:
       self.assertAlmostEqual(scores[v], want[v])
     best = max(want.values())
-    self.assertEqual(l2, max(v for v in grid if want[v] == best))
+    tied = [v for v in grid if want[v] == best]
+    # The tie rule: closest to 2^10 in log2 distance, the larger if two.
+    self.assertEqual(
+        l2, min(tied, key=lambda v: (abs(np.log2(v) - 10), -v)))
+
+  def test_ties_go_to_closest_to_default_then_larger(self):
+    self.assertEqual(fewshot.break_tie([2.0**-4, 2.0**14]), 2.0**14)
+    self.assertEqual(fewshot.break_tie([2.0**-4, 2.0**8, 2.0**14]), 2.0**8)
+    self.assertEqual(fewshot.break_tie([2.0**9, 2.0**11]), 2.0**11)
+    self.assertEqual(fewshot.break_tie([2.0**9, 2.0**10, 2.0**11]), 2.0**10)
+    self.assertEqual(fewshot.break_tie([1.0, 4.0], default_l2=2.0), 4.0)
+    with self.assertRaisesRegex(ValueError, 'at least one'):
+      fewshot.break_tie([])
+
+  def test_all_tied_selection_returns_default(self):
+    # Well separated classes: every l2 of the grid classifies the held-out
+    # shots perfectly, so all tie and the rule gives 2^10 (formerly 2^14).
+    y = np.repeat(np.arange(3), 4)
+    x = 50.0 * np.eye(3)[y] + 0.01 * np.random.default_rng(0).normal(
+        size=(12, 3))
+    l2, scores = fewshot.choose_l2(x, y, 3, 4)
+    self.assertEqual(set(scores.values()), {1.0})
+    self.assertEqual(l2, fewshot.DEFAULT_L2)
+
+  def test_grid_is_every_power_of_two(self):
+    self.assertEqual(fewshot.DEFAULT_L2_GRID,
+                     tuple(2.0**p for p in range(-4, 15)))
+    self.assertEqual(fewshot.DEFAULT_L2, 1024.0)
+    self.assertEqual(fewshot.DEFAULT_L2_SELECTION, 'fixed')
 
   def test_one_shot_uses_default(self):
     l2, scores = fewshot.choose_l2(np.eye(3), [0, 1, 2], 3, 1,
@@ -163,6 +191,32 @@ class EvaluateTest(absltest.TestCase):
     self.assertGreater(res[25].mean, res[1].mean)
     self.assertGreater(res[25].mean, 0.8)
     self.assertIn('| a | ', fewshot.format_table({'a': res}))
+
+  def test_default_fixed_l2_and_held_out_option(self):
+    rng = np.random.default_rng(3)
+    centers = rng.normal(size=(3, 8))
+    y = rng.integers(0, 3, 120)
+    x = centers[y] + rng.normal(size=(120, 8))
+    yt = rng.integers(0, 3, 60)
+    xt = centers[yt] + rng.normal(size=(60, 8))
+    res = fewshot.evaluate(x, y, xt, yt, 3, shots=(1, 5), num_seeds=2)
+    for k in (1, 5):
+      self.assertEqual(res[k].l2, (1024.0, 1024.0))
+      idx = fewshot.sample_shots(y, 3, k, seed=1)
+      # numpy reference: the ridge solution at l2 = 1024 on seed 1's shots.
+      w, mean, std = _reference_weights(x[idx], y[idx], 3, 1024.0)
+      xb = np.concatenate([(xt - mean) / std, np.full((60, 1), 100.0)], 1)
+      self.assertAlmostEqual(res[k].accuracies[1],
+                             np.mean(np.argmax(xb @ w, 1) == yt))
+    held = fewshot.evaluate(x, y, xt, yt, 3, shots=(1, 5), num_seeds=2,
+                            l2_selection='held_out')
+    self.assertEqual(held[1].l2, (1024.0, 1024.0))
+    for seed in (0, 1):
+      idx = fewshot.sample_shots(y, 3, 5, seed)
+      want, _ = fewshot.choose_l2(x[idx], y[idx], 3, 5)
+      self.assertEqual(held[5].l2[seed], want)
+    with self.assertRaisesRegex(ValueError, "l2_selection 'cv'.*held_out"):
+      fewshot.evaluate(x, y, xt, yt, 3, shots=(1,), l2_selection='cv')
 
   def test_dimension_mismatch(self):
     with self.assertRaisesRegex(ValueError, '3 dims, test features 2'):

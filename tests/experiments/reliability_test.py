@@ -5,7 +5,9 @@ data, 6 steps, checkpoints at 0, 3, 6): kill -9 and SIGTERM between two
 checkpoints, a second run on a busy job directory, a damaged newest
 checkpoint (own run and warm-start source), a finished job. Every resumed
 run must end bit-identical (every model variable, every optimizer state, the
-input position) to the one uninterrupted run of the module."""
+input position) to the one uninterrupted run of the module, and its final
+checkpoint directory must equal the uninterrupted run's file for file, byte
+for byte (the integrity manifest included: it holds no wall-clock time)."""
 
 import os
 import shutil
@@ -57,6 +59,17 @@ def _copy_of_reference(name):
   return job
 
 
+def _tree(root):
+  """{path relative to root: bytes} for every file under `root`."""
+  out = {}
+  for folder, _, names in os.walk(root):
+    for name in names:
+      path = os.path.join(folder, name)
+      with open(path, 'rb') as f:
+        out[os.path.relpath(path, root)] = f.read()
+  return out
+
+
 def setUpModule():
   _STATE['tmp'] = tempfile.mkdtemp(prefix='vit22b_reliability_')
   _STATE['ref'] = os.path.join(_STATE['tmp'], 'reference')
@@ -82,6 +95,17 @@ class ReliabilityTest(absltest.TestCase):
       self.assertEqual((got.path / 'train_input' / path.name).read_text(),
                        path.read_text())
     self.assertTrue(integrity.verify(got).manifest)
+    self.assert_same_files(got.path, want.path)
+
+  def assert_same_files(self, got, want):
+    """`got` equals `want` file for file, byte for byte (the manifest too)."""
+    got_files, want_files = _tree(got), _tree(want)
+    self.assertEqual(sorted(got_files), sorted(want_files))
+    self.assertIn(integrity.MANIFEST, want_files)
+    self.assertGreater(len(want_files), 100)
+    differ = [name for name in want_files
+              if got_files[name] != want_files[name]]
+    self.assertEqual(differ, [], f'files of {got} that differ from {want}')
 
   def test_reference_run_writes_manifests_and_releases_lock(self):
     self.assertEqual(checkpoints.steps(_STATE['ref']), [0, 3, 6])

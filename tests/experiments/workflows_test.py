@@ -17,7 +17,7 @@ from tests.experiments import pax_run
 from vit22b_pax.runtime import checkpoints
 from vit22b_pax.runtime import experiment
 from vit22b_pax.tools import runs
-from vit22b_pax.weights import posemb
+from vit22b_pax.core import posemb
 
 _PRETRAIN = runs.recipe_call(pretrain.pretrain, size='smoke')
 _STATE = {}

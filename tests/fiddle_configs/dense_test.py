@@ -11,7 +11,7 @@ from absl.testing import parameterized
 from fiddle_configs import dense
 from vit22b_pax.data import dense_inputs
 from vit22b_pax.data import dense_real
-from vit22b_pax.eval import dense_program
+from vit22b_pax.runtime import dense_program
 from vit22b_pax.layers import decoders
 from vit22b_pax.layers import dpt
 from vit22b_pax.runtime import warm_start

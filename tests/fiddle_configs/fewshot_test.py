@@ -25,6 +25,10 @@ class FewshotRecipeTest(absltest.TestCase):
                       prog.pool_input.image_size,
                       prog.pool_input.batch_size), (300, 32, 64))
     self.assertEqual(prog.test_input.name, 'fewshot_procedural')
+    # big_vision's protocol by default: l2 fixed at 2^10.
+    self.assertEqual(prog.l2_selection, 'fixed')
+    held = fewshot.pretrain('tiny', fewshot_l2_selection='held_out')
+    self.assertEqual(held.extra_eval_programs[0].l2_selection, 'held_out')
 
   def test_with_fewshot_on_any_recipe(self):
     cfg = fewshot.with_fewshot(pretrain.pretrain('smoke'),

@@ -22,7 +22,7 @@ from praxis import base_layer
 from praxis import test_utils
 
 from vit22b_pax.layers import collective_einsum as ce
-from vit22b_pax.layers import collective_matmul as cm
+from vit22b_pax.core import collective_matmul as cm
 from vit22b_pax.layers import sharding
 from vit22b_pax.layers import variants
 

@@ -120,6 +120,15 @@ class DenseModelTest(test_utils.TestCase):
       want = np.average(per, weights=weights)
     self.assertAllClose(want, metrics['total_loss'].compute(), rtol=1e-4,
                         check_dtypes=False)
+    # Metrics: per image with the strict mask by default; the former pooled
+    # inclusive ones as options.
+    got = metrics['depth'].compute()
+    ref = dmt.np_depth_scores_per_image([d_hat], [d],
+                                        [mask.astype(np.float32)], 1e-3, 10.0)
+    for k, v in ref.items():
+      self.assertAllClose(v, got[k], rtol=1e-4, atol=1e-6, err_msg=k)
+    p.depth_metric_reduction, p.depth_valid_mask = 'pooled', 'inclusive'
+    (metrics, _), _, _ = run(p, inputs)
     got = metrics['depth'].compute()
     ref = dmt.np_depth_scores([d_hat], [d], [mask.astype(np.float32)], 1e-3,
                               10.0)
@@ -212,6 +221,10 @@ class DenseModelTest(test_utils.TestCase):
       ('loss', dict(depth_loss='l2'), "Unknown depth_loss='l2'"),
       ('range', dict(min_depth=5.0, max_depth=2.0), 'min_depth=5.0, '
        'max_depth=2.0'),
+      ('reduction', dict(depth_metric_reduction='mean'),
+       "Unknown depth metric reduction 'mean'"),
+      ('mask', dict(depth_valid_mask='open'),
+       "Unknown depth valid mask 'open'"),
   )
   def test_bad_config(self, overrides, message):
     kw = dict(task='segmentation', num_classes=K)

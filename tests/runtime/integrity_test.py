@@ -4,9 +4,11 @@
 damage is detected, named by path, and the previous checkpoint is used; a
 missing chunk is never read as zeros."""
 
+import json
 import os
 import shutil
 import tempfile
+from unittest import mock
 
 from absl.testing import absltest
 from absl.testing import parameterized
@@ -168,6 +170,21 @@ class IntegrityTest(parameterized.TestCase):
       f.write('{"files": ')
     self.assertIn('unreadable manifest',
                   integrity.verify(checkpoints.resolve(job, 7)).describe())
+
+  def test_manifest_depends_only_on_the_files(self):
+    # Two copies of the same checkpoint, manifests written at different
+    # times: the manifests are equal byte for byte (no clock, no host).
+    first, second = _job(), _job(manifests=False)
+    path = os.path.join('checkpoints', 'checkpoint_00000007',
+                        integrity.MANIFEST)
+    with mock.patch('time.time', return_value=4e9):
+      for ckpt in checkpoints.list_checkpoints(second):
+        integrity.write_manifest(ckpt)
+    with open(os.path.join(first, path), 'rb') as f, open(
+        os.path.join(second, path), 'rb') as g:
+      want, got = f.read(), g.read()
+    self.assertEqual(got, want)
+    self.assertEqual(sorted(json.loads(want)), ['files', 'format', 'step'])
 
   def test_bad_level(self):
     with self.assertRaisesRegex(ValueError, "'fast'.*checksum"):

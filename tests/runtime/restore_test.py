@@ -4,6 +4,7 @@
 
 import contextlib
 import io
+import json
 import os
 import tempfile
 
@@ -34,7 +35,11 @@ from vit22b_pax.eval import model_vs_human as mvh
 from vit22b_pax.data import inputs
 from vit22b_pax.runtime import checkpoints as ckpt_lib
 from vit22b_pax.runtime import restore
+from vit22b_pax.tools import export
+from vit22b_pax.tools import fewshot as fewshot_tool
+from vit22b_pax.tools import predict
 from vit22b_pax.tools import run_stimuli
+from vit22b_pax.weights import classifier_fn
 
 NestedMap = py_utils.NestedMap
 template_field = base_layer.template_field
@@ -95,6 +100,15 @@ class TinyExperiment(base_experiment.BaseExperiment):
                               optimizer=opt))))
 
 
+class TinyEMA(TinyExperiment):
+  """The learner keeps an EMA of the weights: readers get the EMA."""
+
+  def task(self):
+    task_p = super().task()
+    task_p.train.learner.optimizer.ema_decay = 0.5
+    return task_p
+
+
 class TinySigmoidFlax(TinyExperiment):
   """pmap-style (no mesh) -> FLAX checkpoints; sigmoid head."""
   MESH = None
@@ -102,9 +116,11 @@ class TinySigmoidFlax(TinyExperiment):
   LOSS_CLS = embedding_softmax.SigmoidCrossEntropy
 
 
-def _save(exp, job_log_dir, step, seed, discard_opt_states=False):
+def _save(exp, job_log_dir, step, seed, discard_opt_states=False,
+          states=None):
   """Initialises, perturbs and saves the train state (with the optimizer
-  states, as paxml does, unless discard_opt_states); returns mdl_vars."""
+  states, as paxml does, unless discard_opt_states); returns mdl_vars (and
+  appends the saved train state to `states` if given)."""
   task_p = exp.task()
   jax_task = base_hyperparams.instantiate(task_p)
   specs = base_hyperparams.instantiate(
@@ -130,6 +146,8 @@ def _save(exp, job_log_dir, step, seed, discard_opt_states=False):
       train_state_unpadded_shape_dtype_struct=jax.tree.map(
           lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype), state),
   ).wait_until_finished()
+  if states is not None:
+    states.append(state)
   return jax_task.model, mdl_vars
 
 
@@ -225,20 +243,93 @@ class RestoreTest(test_utils.TestCase):
     with self.assertRaisesRegex(ValueError, f'damaged: .*{chunk}'):
       restore.restore_predict_fn(TinyExperiment, job, step=7)
 
+  def test_every_reader_takes_the_same_intact_step_and_says_so(self):
+    # The newest checkpoint (7) is damaged: the one loader, predict_fn,
+    # classifier_fn (export), the predict, export and few-shot tools all
+    # read step 3, and each says which step it read.
+    job = tempfile.mkdtemp()
+    model, vars3 = _save(TinyExperiment(), job, step=3, seed=1)
+    _save(TinyExperiment(), job, step=7, seed=2)
+    newest = os.path.join(job, 'checkpoints', 'checkpoint_00000007')
+    os.remove(os.path.join(newest, 'state',
+                           'mdl_vars.params.softmax.logits_ffn.linear.w',
+                           '0.0'))
+    said = (f'restored step 3 of {os.path.join(job, "checkpoints")} '
+            f'(skipped damaged newer checkpoint(s) {newest})')
+    restored = restore.load(TinyExperiment, job)
+    self.assertEqual((restored.step, restored.ema, restored.skipped),
+                     (3, False, [newest]))
+    self.assertEqual(restored.describe(), said)
+    _, info = restore.restore_predict_fn(TinyExperiment, job)
+    self.assertEqual((info['step'], info['restored']), (3, said))
+    fn = classifier_fn.load(TinyExperiment, job)
+    self.assertEqual((fn.step, fn.restored), (3, said))
+    jax.tree.map(np.testing.assert_array_equal, fn.variables,
+                 jax.tree.map(np.asarray, vars3))
+    _, info = fewshot_tool.restore_feature_fn(TinyExperiment, job)
+    self.assertEqual((info['step'], info['restored']), (3, said))
+    exp = 'tests.runtime.restore_test.TinyExperiment'
+    image = os.path.join(job, 'x.png')
+    from PIL import Image  # pylint: disable=g-import-not-at-top
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(image)
+    out = os.path.join(job, 'saved_model')
+    for tool, argv in (
+        (predict, [f'--exp={exp}', f'--job_log_dir={job}', image]),
+        (export, [f'--exp={exp}', f'--job_log_dir={job}', f'--out={out}'])):
+      stdout, stderr = io.StringIO(), io.StringIO()
+      with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(
+          stderr):
+        self.assertEqual(tool.main(argv), 0, stderr.getvalue())
+      name = tool.__name__.split('.')[-1]
+      self.assertIn(f'[{name}] {said}\n', stderr.getvalue())
+      self.assertIn('step 3', stdout.getvalue())
+    with open(os.path.join(out, 'export.json')) as f:
+      self.assertEqual(json.load(f)['step'], 3)
+
+  def test_ema_weights_are_read_everywhere(self):
+    job = tempfile.mkdtemp()
+    states = []
+    model, mdl_vars = _save(TinyEMA(), job, step=2, seed=3, states=states)
+    ema = tasks_lib.extract_ema(states[0]).mdl_vars
+    # The saved weights were perturbed after init; the EMA was not.
+    self.assertGreater(np.abs(
+        np.asarray(mdl_vars['params']['softmax']['logits_ffn']['bias']['b'])
+        - np.asarray(ema['params']['softmax']['logits_ffn']['bias']['b'])
+    ).max(), 1e-3)
+    restored = restore.load(TinyEMA, job)
+    self.assertTrue(restored.ema)
+    self.assertIn('(EMA weights)', restored.describe())
+    jax.tree.map(np.testing.assert_array_equal,
+                 jax.tree.map(np.asarray, restored.variables),
+                 jax.tree.map(np.asarray, ema))
+    fn = classifier_fn.load(TinyEMA, job)  # Formerly refused EMA learners.
+    jax.tree.map(np.testing.assert_array_equal, fn.variables,
+                 jax.tree.map(np.asarray, ema))
+    predict_fn, info = restore.restore_predict_fn(TinyEMA, job)
+    self.assertTrue(info['ema'])
+    images = np.random.RandomState(2).uniform(
+        -1, 1, (3, 8, 8, 3)).astype(np.float32)
+    want = _reference(model, ema, images, False)
+    np.testing.assert_allclose(predict_fn(images), want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(jax.jit(fn.probs)(fn.variables, images), want,
+                               rtol=1e-5, atol=1e-6)
+
   def test_run_stimuli_cli(self):
     job = tempfile.mkdtemp()
     _save(TinyExperiment(), job, step=4, seed=3)
     root = tempfile.mkdtemp()
     stimuli_test.texture_coded_stimuli(root)
     out = os.path.join(job, 'responses.csv')
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
+    buf, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(err):
       rc = run_stimuli.main([
           '--exp=tests.runtime.restore_test.TinyExperiment',
           f'--job_log_dir={job}', '--stimuli', root, '--out', out,
           '--plot', out + '.png'])
     self.assertEqual(rc, 0)
     self.assertIn('restored step 4', buf.getvalue())
+    self.assertIn(f'[run_stimuli] restored step 4 of '
+                  f'{os.path.join(job, "checkpoints")}\n', err.getvalue())
     obs = mvh.read_responses(out)['TinyExperiment']
     self.assertLen(obs.stimulus, 32)
     self.assertTrue(os.path.exists(out + '.png'))

@@ -72,6 +72,8 @@ class FewshotToolTest(absltest.TestCase):
     self.assertEqual(sorted(res), ['1', '2'])
     self.assertLen(res['2']['accuracies'], 2)
     self.assertAlmostEqual(res['2']['mean'], np.mean(res['2']['accuracies']))
+    self.assertIn('l2 1024', out)  # big_vision's fixed l2 by default.
+    self.assertEqual(res['2']['l2'], [1024.0, 1024.0])
     # Recompute one number from features: the tool is the pipeline +
     # fewshot.evaluate, nothing else.
     features_fn, _ = tool.restore_feature_fn(_EXP, _STATE['job'])

@@ -2,6 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """Job-launch helpers: flag quoting, README sections, summary reading."""
 
+import contextlib
+import io
+import json
 import os
 import tempfile
 
@@ -68,6 +71,28 @@ class RunsTest(absltest.TestCase):
       runs.scalars(job, 'eval_test_test', 'nope')
     with self.assertRaisesRegex(ValueError, 'No summaries in'):
       runs.scalars(job, 'train', 'loss')
+
+  def test_parse_cli_reports_value_errors(self):
+    def parse(argv):
+      if argv == ['bad']:
+        raise ValueError('--x must be > 0, got -1.')
+      return {'argv': argv}
+
+    self.assertEqual(runs.parse_cli(parse, ['ok']), {'argv': ['ok']})
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+      self.assertIsNone(runs.parse_cli(parse, ['bad']))
+    self.assertEqual(err.getvalue(), 'error: --x must be > 0, got -1.\n')
+
+  def test_start_output_creates_folder_and_reads_previous_json(self):
+    out = os.path.join(tempfile.mkdtemp(), 'a', 'b')
+    self.assertIsNone(runs.start_output(out, None))
+    self.assertTrue(os.path.isdir(out))
+    previous = os.path.join(out, 'sweep.json')
+    with open(previous, 'w') as f:
+      json.dump({'rows': [1, 2], 'args': {'steps': 3}}, f)
+    self.assertEqual(runs.start_output(out, previous),
+                     {'rows': [1, 2], 'args': {'steps': 3}})
 
   def test_stats_by_hand(self):
     s = runs.stats([0.2, 0.4, 0.6])

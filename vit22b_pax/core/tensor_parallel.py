@@ -52,7 +52,7 @@ from jax.sharding import PartitionSpec as P
 
 from vit22b_pax.core import block as core_block
 from vit22b_pax.core import compat
-from vit22b_pax.layers import collective_matmul
+from vit22b_pax.core import collective_matmul
 
 MODES = ('all_gather', 'reduce_scatter', 'auto')
 FORMS = ('all_gather', 'reduce_scatter')

@@ -15,12 +15,24 @@ For k shots per class, C classes and features x [N, D] (N = k C):
    l2 of the grid costs one matrix product;
 5. prediction argmax_c (x W)_c, top-1 on the test set.
 
-Differences from big_vision, where it keeps l2 fixed at 2^10: l2 is chosen
-from `l2_grid` by cross-validation over the shots themselves ("held-out
-shots": fold f holds out the shots whose within-class position is f mod F,
-F = min(k, max_folds) folds, whitening recomputed on each fold's fit part;
-ties go to the larger l2). With k = 1 nothing can be held out and l2 is
-`default_l2` (2^10, big_vision's value). Everything runs in float64 numpy.
+l2 (`l2_selection`):
+  * 'fixed' (the default): l2 = `default_l2` = 2^10 for every shot count,
+    big_vision's protocol (configs/common_fewshot.py), so numbers compare
+    with published ones;
+  * 'held_out': l2 chosen from `l2_grid` (every power of two, 2^-4 .. 2^14)
+    by cross-validation over the shots themselves (fold f holds out the
+    shots whose within-class position is f mod F, F = min(k, max_folds)
+    folds, whitening recomputed on each fold's fit part). With k = 1 nothing
+    can be held out and l2 is `default_l2`. Held-out sets are tiny (a few
+    shots per class), so several l2 often score the same; ties are broken
+    toward `default_l2`: among the tied l2, the one closest to default_l2 in
+    log2 distance |log2(l2 / default_l2)|, and of two equally close (one
+    below, one above) the larger. Rationale: a tie means the held-out shots
+    cannot tell those l2 apart, so the choice falls back on the protocol's
+    prior value instead of on an end of the grid (the former rule, "the
+    largest", picked 2^14 in most ties); the larger of two equally close
+    values regularises more, the safer side with few shots.
+Everything runs in float64 numpy.
 
 Shots: for seed s, every class's training indices are permuted by
 `np.random.default_rng(s)` and the first k of each are used, so the 1-shot
@@ -38,7 +50,9 @@ import numpy as np
 BIAS_CONSTANT = 100.0
 DEFAULT_SHOTS = (1, 5, 10, 25)
 DEFAULT_L2 = 2.0**10
-DEFAULT_L2_GRID = tuple(2.0**p for p in range(-4, 16, 2))  # 1/16 .. 16384.
+DEFAULT_L2_GRID = tuple(2.0**p for p in range(-4, 15))  # 1/16 .. 16384.
+L2_SELECTIONS = ('fixed', 'held_out')
+DEFAULT_L2_SELECTION = 'fixed'  # big_vision's protocol.
 DEFAULT_NUM_SEEDS = 3
 _STD_EPS = 1e-5
 
@@ -65,6 +79,23 @@ def _labels(name: str, y, n: int, num_classes: int) -> np.ndarray:
     raise ValueError(f'{name} must be in [0, {num_classes}), got values in '
                      f'[{y.min()}, {y.max()}].')
   return y.astype(np.int64)
+
+
+def check_l2_selection(l2_selection: str) -> str:
+  if l2_selection not in L2_SELECTIONS:
+    raise ValueError(f'Unknown l2_selection {l2_selection!r}; expected one '
+                     f'of {list(L2_SELECTIONS)}.')
+  return l2_selection
+
+
+def break_tie(tied: Sequence[float], default_l2: float = DEFAULT_L2) -> float:
+  """The tied l2 closest to default_l2 in log2 distance; the larger of two
+  equally close ones (see the module docstring for why)."""
+  if not tied:
+    raise ValueError('break_tie needs at least one l2.')
+  anchor = np.log2(float(default_l2))
+  return min((float(v) for v in tied),
+             key=lambda v: (abs(np.log2(v) - anchor), -v))
 
 
 def _check_num_classes(num_classes: int) -> None:
@@ -209,6 +240,8 @@ def choose_l2(x, y, num_classes: int, shots: int,
 
   Returns:
     (chosen l2, {l2: mean held-out top-1}); the dict is empty for k = 1.
+    Ties (scores within 1e-12 of the best) go to `break_tie(tied,
+    default_l2)`: the one closest to default_l2, the larger if two are.
   """
   grid = sorted(float(v) for v in l2_grid)
   if not grid or grid[0] <= 0:
@@ -229,7 +262,8 @@ def choose_l2(x, y, num_classes: int, shots: int,
     for l2 in grid:
       scores[l2] += accuracy(cache, x[held], y[held], l2) / folds
   best = max(scores.values())
-  return max(l2 for l2, s in scores.items() if s >= best - 1e-12), scores
+  tied = [l2 for l2, s in scores.items() if s >= best - 1e-12]
+  return break_tie(tied, default_l2), scores
 
 
 @dataclasses.dataclass(frozen=True)
@@ -274,7 +308,9 @@ def evaluate(train_x, train_y, test_x, test_y, num_classes: int,
              shots: Sequence[int] = DEFAULT_SHOTS,
              num_seeds: int = DEFAULT_NUM_SEEDS,
              l2_grid: Sequence[float] = DEFAULT_L2_GRID,
-             default_l2: float = DEFAULT_L2) -> dict[int, ShotResult]:
+             default_l2: float = DEFAULT_L2,
+             l2_selection: str = DEFAULT_L2_SELECTION
+             ) -> dict[int, ShotResult]:
   """Few-shot top-1 for every shot count over `num_seeds` draws.
 
   Args:
@@ -285,8 +321,11 @@ def evaluate(train_x, train_y, test_x, test_y, num_classes: int,
     num_classes: C; every class must have max(shots) pool examples.
     shots: shot counts k.
     num_seeds: draws of the shots (seeds 0 .. num_seeds - 1).
-    l2_grid: l2 candidates for `choose_l2`.
-    default_l2: l2 for 1 shot.
+    l2_grid: l2 candidates for `choose_l2` ('held_out' only).
+    default_l2: the fixed l2 ('fixed'); for 'held_out', the l2 of 1 shot
+      and the anchor of the tie rule.
+    l2_selection: 'fixed' (big_vision) or 'held_out' (see the module
+      docstring).
 
   Returns:
     {k: ShotResult}.
@@ -308,6 +347,9 @@ def evaluate(train_x, train_y, test_x, test_y, num_classes: int,
     raise ValueError(f'shots={shots} must be non-empty and >= 1.')
   if num_seeds < 1:
     raise ValueError(f'num_seeds={num_seeds} must be >= 1.')
+  check_l2_selection(l2_selection)
+  if not default_l2 > 0:
+    raise ValueError(f'default_l2={default_l2!r} must be > 0.')
   sample_shots(train_y, num_classes, max(shots), 0)  # Fails early if short.
   acc = {k: [] for k in shots}
   l2s = {k: [] for k in shots}
@@ -315,7 +357,10 @@ def evaluate(train_x, train_y, test_x, test_y, num_classes: int,
     for k in shots:
       idx = sample_shots(train_y, num_classes, k, seed)
       x, y = train_x[idx], train_y[idx]
-      l2, _ = choose_l2(x, y, num_classes, k, l2_grid, default_l2)
+      if l2_selection == 'fixed':
+        l2 = float(default_l2)
+      else:
+        l2, _ = choose_l2(x, y, num_classes, k, l2_grid, default_l2)
       acc[k].append(accuracy(fit(x, y, num_classes), test_x, test_y, l2))
       l2s[k].append(l2)
   return {k: ShotResult(k, tuple(acc[k]), tuple(l2s[k])) for k in shots}

@@ -17,7 +17,10 @@ tokens of its `feature_layers` blocks) and a decoder
     'silog': per image, mean(g^2) - silog_lambda * mean(g)^2 with
              g = log d^ - log d (Eigen et al. 2014's scale-invariant log
              error), averaged over images weighted by their valid pixels;
-  metrics `DepthMetrics` (RMSE, AbsRel, log10, delta1..3, pooled).
+  metrics `DepthMetrics` (RMSE, AbsRel, log10, delta1..3): by default per
+  image, then averaged over images, with big_vision's strict valid mask
+  min_depth < d < max_depth (`depth_metric_reduction`='pooled' and
+  `depth_valid_mask`='inclusive' give the former pooled, inclusive ones).
 
 Padded eval examples (`eval_sample_weights` 0) count nowhere. Every metric
 is a CLU metric (paxml takes either weighted scalars or CLU metrics from a
@@ -72,6 +75,10 @@ class DenseModel(base_model.BaseModel):
     min_depth: evaluation range lower end (metres); predictions are
       clipped to [min_depth, max_depth], ground truth outside is ignored.
     max_depth: evaluation range upper end (metres).
+    depth_metric_reduction: 'per_image' (metrics per image, averaged over
+      images: the literature's convention) or 'pooled' (over every pixel).
+    depth_valid_mask: 'strict' (min_depth < d < max_depth, big_vision) or
+      'inclusive' (min_depth <= d <= max_depth) for the metrics.
   """
   network_tpl: LayerTpl | None = template_field(None)
   decoder_tpl: LayerTpl | None = template_field(None)
@@ -83,6 +90,8 @@ class DenseModel(base_model.BaseModel):
   depth_init: float = 3.0
   min_depth: float = 1e-3
   max_depth: float = 10.0
+  depth_metric_reduction: str = 'per_image'
+  depth_valid_mask: str = 'strict'
 
   def setup(self) -> None:
     super().setup()
@@ -94,6 +103,8 @@ class DenseModel(base_model.BaseModel):
     if self.depth_loss not in DEPTH_LOSSES:
       raise ValueError(f'Unknown depth_loss={self.depth_loss!r}; expected '
                        f'one of {DEPTH_LOSSES}.')
+    dense_metrics.check_depth_options(self.depth_metric_reduction,
+                                      self.depth_valid_mask)
     if not 0 < self.min_depth < self.max_depth or self.depth_init <= 0:
       raise ValueError(
           f'Need 0 < min_depth < max_depth and depth_init > 0, got '
@@ -182,7 +193,8 @@ class DenseModel(base_model.BaseModel):
     metrics = dict(
         total_loss=_loss_metric(loss, n),
         depth=dense_metrics.DepthMetrics.from_batch(
-            predictions.depth, depth, mask, self.min_depth, self.max_depth))
+            predictions.depth, depth, mask, self.min_depth, self.max_depth,
+            self.depth_metric_reduction, self.depth_valid_mask))
     return metrics, NestedMap()
 
 

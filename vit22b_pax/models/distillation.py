@@ -46,6 +46,7 @@ from praxis import pax_fiddle
 from praxis import py_utils
 
 from vit22b_pax.models import losses
+from vit22b_pax.perf import flops
 
 NestedMap = py_utils.NestedMap
 LayerTpl = pax_fiddle.Config[base_layer.BaseLayer]
@@ -120,7 +121,6 @@ class DistillationModel(base_model.BaseModel):
   def flops_per_example(self, image_size: int) -> float:
     """Training FLOPs per image: the student's forward + backward and the
     teacher's forward (the paper's count, `perf.flops.encoder_flops`)."""
-    from vit22b_pax.perf import flops  # pylint: disable=g-import-not-at-top
     count = {name: flops.encoder_flops(tpl.network_tpl, image_size,
                                        tpl.softmax_tpl.num_classes)
              for name, tpl in (('teacher', self.teacher_tpl),

@@ -54,6 +54,7 @@ from praxis.layers import linears
 
 from vit22b_pax.models import losses
 from vit22b_pax.models.distillation import eval_mode
+from vit22b_pax.perf import flops
 
 NestedMap = py_utils.NestedMap
 JTensor = pytypes.JTensor
@@ -147,7 +148,6 @@ class LiTModel(base_model.BaseModel):
     """Training FLOPs per (image, caption): the locked image tower's forward
     plus the text tower's forward + backward, by the paper's count (6N per
     token for N non-embedding weights, 12 L D T for attention)."""
-    from vit22b_pax.perf import flops  # pylint: disable=g-import-not-at-top
     image = flops.encoder_flops(self.image_tpl.network_tpl, image_size,
                                 self.image_tpl.softmax_tpl.num_classes)
     t = self.text_tpl

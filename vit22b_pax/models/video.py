@@ -34,6 +34,7 @@ from praxis.layers import embedding_softmax
 
 from vit22b_pax.layers import temporal
 from vit22b_pax.models import classifier
+from vit22b_pax.perf import flops
 
 NestedMap = py_utils.NestedMap
 LayerTpl = pax_fiddle.Config[base_layer.BaseLayer]
@@ -110,7 +111,6 @@ class VideoClassifier(classifier.ViT22BClassifier):
         block 2 (4 D^2 + 2 D F) per frame + attention 4 D T'^2, then mean
         pooling (MAP pooling adds as above with S = 1).
     """
-    from vit22b_pax.perf import flops  # pylint: disable=g-import-not-at-top
     net = self.network_tpl
     t = self.head_frames
     encoder = flops.encoder_flops(net, image_size).forward_per_image * t

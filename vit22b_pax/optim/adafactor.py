@@ -249,7 +249,7 @@ def scale_by_vit22b_adafactor(
       init_partition_spec=init_partition_spec_fn)
 
 
-class ViT22BAdafactor(optimizers.BaseOptimizer):
+class ViT22BAdafactor(wd_lib.DecoupledDecayOptimizer):
   """ViT-22B's Adafactor ("Scaling ViT" variant) with per-regex decoupled wd.
 
   Use inside a paxml `Learner`; the Learner clips the global gradient norm to
@@ -294,20 +294,9 @@ class ViT22BAdafactor(optimizers.BaseOptimizer):
   epsilon: float = 1e-30
   weight_decay: float = 0.01
   head_weight_decay: float = 3.0
-  head_regex: str = wd_lib.DEFAULT_HEAD_REGEX
-  decay_exclusion_regexes: tuple[str, ...] = wd_lib.DEFAULT_DECAY_EXCLUSIONS
 
-  def __post_init__(self):
-    if self.lr_schedule is None:
-      raise ValueError('ViT22BAdafactor.lr_schedule is None; expected a '
-                       'pax_fiddle.Config of a praxis schedule (e.g. '
-                       'RsqrtSchedule or schedules.Constant).')
-    if self.decoupled_weight_decay:
-      raise ValueError(
-          f'ViT22BAdafactor.decoupled_weight_decay='
-          f'{self.decoupled_weight_decay}: expected None; set weight_decay / '
-          'head_weight_decay instead (they are already decoupled).')
-    wd_lib.check_optimizer_fields('ViT22BAdafactor', self, (
+  def field_checks(self):
+    return (
         ('decay_rate', self.decay_rate > 0, '> 0'),
         ('beta2_cap', 0 < self.beta2_cap <= 1, 'in (0, 1]'),
         ('beta1', 0 <= self.beta1 < 1, 'in [0, 1)'),
@@ -318,14 +307,7 @@ class ViT22BAdafactor(optimizers.BaseOptimizer):
          self.clipping_threshold is None or self.clipping_threshold > 0,
          'None or > 0'),
         ('epsilon', self.epsilon >= 0, '>= 0'),
-    ))
-    super().__post_init__()
-
-  def weight_decay_rate(self, name: str) -> float:
-    """Decoupled weight-decay rate of the variable at path `name`."""
-    return wd_lib.rate_for(
-        name, body=self.weight_decay, head=self.head_weight_decay,
-        head_regex=self.head_regex, exclusions=self.decay_exclusion_regexes)
+    )
 
   def _get_raw_grad_transformation(
       self, lr: optax.Schedule) -> optimizers.ShardedGradientTransformation:

@@ -62,7 +62,7 @@ def add_decoupled_decay(updates, params, lr,
                                 is_leaf=py_utils.is_optax_masked_node)
 
 
-class ViT22BAdamW(optimizers.BaseOptimizer):
+class ViT22BAdamW(wd_lib.DecoupledDecayOptimizer):
   """AdamW with per-regex decoupled weight decay (see the module docstring).
 
   Use inside a paxml `Learner`, which clips the global gradient norm to
@@ -77,13 +77,9 @@ class ViT22BAdamW(optimizers.BaseOptimizer):
     beta2: second-moment decay (0.95, the proxy study's; Adam's default is
       0.999).
     epsilon: added to sqrt(v_hat) (1e-8).
-    weight_decay: decoupled decay of body weights, applied as
-      lr_t * weight_decay * param.
-    head_weight_decay: decoupled decay of the variables matched by
-      `head_regex`.
-    head_regex: `re.fullmatch` pattern selecting the head.
-    decay_exclusion_regexes: `re.fullmatch` patterns of variables never
-      decayed (see `weight_decay.DEFAULT_DECAY_EXCLUSIONS`).
+    weight_decay, head_weight_decay (0.0 each), head_regex,
+      decay_exclusion_regexes: the decay rules, see
+      `weight_decay.DecoupledDecayOptimizer`.
   """
 
   learning_rate: float = 1e-3
@@ -91,31 +87,13 @@ class ViT22BAdamW(optimizers.BaseOptimizer):
   beta1: float = 0.9
   beta2: float = 0.95
   epsilon: float = 1e-8
-  weight_decay: float = 0.0
-  head_weight_decay: float = 0.0
-  head_regex: str = wd_lib.DEFAULT_HEAD_REGEX
-  decay_exclusion_regexes: tuple[str, ...] = wd_lib.DEFAULT_DECAY_EXCLUSIONS
 
-  def __post_init__(self):
-    if self.lr_schedule is None:
-      raise ValueError('ViT22BAdamW.lr_schedule is None; expected a '
-                       'pax_fiddle.Config of a praxis schedule.')
-    if self.decoupled_weight_decay:
-      raise ValueError(
-          f'ViT22BAdamW.decoupled_weight_decay={self.decoupled_weight_decay}'
-          ': expected None; set weight_decay / head_weight_decay instead.')
-    wd_lib.check_optimizer_fields('ViT22BAdamW', self, (
+  def field_checks(self):
+    return (
         ('beta1', 0 <= self.beta1 < 1, 'in [0, 1)'),
         ('beta2', 0 <= self.beta2 < 1, 'in [0, 1)'),
         ('epsilon', self.epsilon >= 0, '>= 0'),
-    ))
-    super().__post_init__()
-
-  def weight_decay_rate(self, name: str) -> float:
-    """Decoupled weight-decay rate of the variable at path `name`."""
-    return wd_lib.rate_for(
-        name, body=self.weight_decay, head=self.head_weight_decay,
-        head_regex=self.head_regex, exclusions=self.decay_exclusion_regexes)
+    )
 
   def _get_raw_grad_transformation(
       self, lr: optax.Schedule) -> optimizers.ShardedGradientTransformation:

@@ -39,6 +39,7 @@ import re
 from typing import Any, Sequence
 
 import jax
+from praxis import optimizers
 from praxis import py_utils
 
 DEFAULT_HEAD_REGEX = r'(.*/)?(head|softmax)/.*'
@@ -112,3 +113,54 @@ def rate_tree(tree: Any, **kwargs) -> Any:
   """
   names = py_utils.extract_prefixed_keys_from_nested_map(tree)
   return jax.tree_util.tree_map(lambda _, n: rate_for(n, **kwargs), tree, names)
+
+
+class DecoupledDecayOptimizer(optimizers.BaseOptimizer):
+  """Base of the optimizers decaying with these rules (`ViT22BAdafactor`,
+  `ViT22BAdamW`): the decay fields, their checks and `weight_decay_rate`.
+
+  A subclass lists its own field checks in `field_checks()` (field, ok,
+  expected); `__post_init__` runs them, then the shared ones
+  (`check_optimizer_fields`), and refuses a missing `lr_schedule` and the
+  inherited praxis `decoupled_weight_decay` (the decay here is already
+  decoupled), each error naming the class, the field and its value.
+
+  Attributes:
+    weight_decay: decoupled decay rate of body weights, applied as
+      lr_t * weight_decay * param.
+    head_weight_decay: decoupled decay rate of the variables matched by
+      `head_regex`.
+    head_regex: `re.fullmatch` pattern on the '/'-joined variable path
+      selecting the head.
+    decay_exclusion_regexes: `re.fullmatch` patterns of variables never
+      decayed (see `DEFAULT_DECAY_EXCLUSIONS`). Checked first.
+  """
+
+  weight_decay: float = 0.0
+  head_weight_decay: float = 0.0
+  head_regex: str = DEFAULT_HEAD_REGEX
+  decay_exclusion_regexes: tuple[str, ...] = DEFAULT_DECAY_EXCLUSIONS
+
+  def field_checks(self) -> Sequence[tuple[str, bool, str]]:
+    """(field, ok, expected) of the subclass's own fields."""
+    return ()
+
+  def __post_init__(self):
+    owner = type(self).__name__
+    if self.lr_schedule is None:
+      raise ValueError(f'{owner}.lr_schedule is None; expected a '
+                       'pax_fiddle.Config of a praxis schedule (e.g. '
+                       'RsqrtSchedule or schedules.Constant).')
+    if self.decoupled_weight_decay:
+      raise ValueError(
+          f'{owner}.decoupled_weight_decay={self.decoupled_weight_decay}: '
+          'expected None; set weight_decay / head_weight_decay instead (they '
+          'are already decoupled).')
+    check_optimizer_fields(owner, self, self.field_checks())
+    super().__post_init__()
+
+  def weight_decay_rate(self, name: str) -> float:
+    """Decoupled weight-decay rate of the variable at path `name`."""
+    return rate_for(
+        name, body=self.weight_decay, head=self.head_weight_decay,
+        head_regex=self.head_regex, exclusions=self.decay_exclusion_regexes)

@@ -8,7 +8,7 @@ the chip's peak. Accelerator peaks are the vendors' dense bf16 numbers
 the peak is *measured* as the best float32 matmul rate XLA reaches on this
 host (`jax.jit(a @ b)` on 2048..4096 squares), once per process.
 
-The chip table also carries the numbers `perf/plan.py` needs for its
+The chip table also carries the numbers `runtime/plan.py` needs for its
 step-time and memory model (HBM capacity, inter-chip bandwidth).
 """
 

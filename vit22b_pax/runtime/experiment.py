@@ -320,6 +320,14 @@ def resolve(experiment: Any, overrides: Sequence[str] = ()
       raise ValueError('overrides need an experiment name or recipe, not an '
                        'instance.')
     return experiment
+  cls = _experiment_class(experiment)
+  if cls is not None and not overrides:
+    return cls()
+  return pax_fiddle.build(recipe_config(experiment, overrides))
+
+
+def _experiment_class(experiment: Any) -> type | None:
+  """The experiment class `experiment` names, None for a recipe call."""
   cls = None
   if isinstance(experiment, type):
     cls = experiment
@@ -340,11 +348,23 @@ def resolve(experiment: Any, overrides: Sequence[str] = ()
                        'importable experiment class; expected '
                        'package.module.ClassName or a recipe call such as '
                        'fiddle_configs.pretrain.pretrain(size="tiny").')
+  return cls
+
+
+def recipe_config(experiment: Any, overrides: Sequence[str] = ()
+                  ) -> pax_fiddle.Config[ViT22BExperiment]:
+  """The unbuilt config of a registered experiment or recipe call, with
+  'path=value' overrides applied (as --fdl=set:).
+
+  Raises:
+    ValueError: the name resolves to nothing or to an experiment without a
+      recipe, or an override matches no setting.
+  """
+  cls = _experiment_class(experiment)
   if cls is not None:
-    if not overrides:
-      return cls()
     if not issubclass(cls, RecipeExperiment):
-      raise ValueError(f'{cls.__name__} has no recipe to apply overrides to.')
+      raise ValueError(f'{cls.__name__} has no recipe config (it is not a '
+                       'RecipeExperiment).')
     cfg = cls.config()
   elif isinstance(experiment, str):
     call = fdl_flag_utils.CallExpression.parse(experiment)
@@ -356,4 +376,4 @@ def resolve(experiment: Any, overrides: Sequence[str] = ()
     raise ValueError(f'Cannot resolve experiment {experiment!r}.')
   for assignment in overrides:
     fdl_flag_utils.set_value(cfg, assignment)
-  return pax_fiddle.build(cfg)
+  return cfg

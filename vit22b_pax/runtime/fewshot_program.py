@@ -8,7 +8,8 @@ At every eval interval of a training job, `FewshotProgram`
    with the current train state, for a fixed shot pool and test set, through
    the job's own partitioner (pjit or pmap, sharded like the eval step);
 2. runs `vit22b_pax.eval.fewshot.evaluate` (closed-form ridge regression,
-   l2 from a grid on held-out shots, several draws of the shots);
+   l2 fixed at 2^10 as big_vision, or chosen on held-out shots, several
+   draws of the shots);
 3. writes scalars `fewshot/<data>/<k>shot` (mean top-1 over draws) and
    `fewshot/<data>/<k>shot_std` into `<job_log_dir>/summaries/
    eval_test_fewshot_<data>/`, and prints one progress line:
@@ -105,8 +106,10 @@ class FewshotProgram(programs.BaseEvalProgram):
     num_classes: C.
     shots: shot counts k.
     num_seeds: draws of the shots.
-    l2_grid: ridge l2 candidates (chosen on held-out shots).
-    default_l2: l2 for 1 shot.
+    l2_grid: ridge l2 candidates (l2_selection 'held_out').
+    default_l2: the fixed l2 (2^10); with 'held_out', the 1-shot l2 and the
+      tie anchor (`fewshot.break_tie`).
+    l2_selection: 'fixed' (big_vision's protocol) or 'held_out'.
   """
 
   def __init__(
@@ -119,6 +122,7 @@ class FewshotProgram(programs.BaseEvalProgram):
       num_seeds: int = fewshot.DEFAULT_NUM_SEEDS,
       l2_grid: Sequence[float] = fewshot.DEFAULT_L2_GRID,
       default_l2: float = fewshot.DEFAULT_L2,
+      l2_selection: str = fewshot.DEFAULT_L2_SELECTION,
   ):
     super().__init__(test_input)
     if num_classes < 2:
@@ -133,6 +137,7 @@ class FewshotProgram(programs.BaseEvalProgram):
     self.num_seeds = num_seeds
     self.l2_grid = tuple(l2_grid)
     self.default_l2 = default_l2
+    self.l2_selection = fewshot.check_l2_selection(l2_selection)
     self._pool_input_p = pool_input
     self._pool_pipeline = None
     self._step_fns = {}
@@ -217,7 +222,7 @@ class FewshotProgram(programs.BaseEvalProgram):
     test_x, test_y, n_test = self.features(self.eval_input, state)
     results = fewshot.evaluate(
         pool_x, pool_y, test_x, test_y, self.num_classes, self.shots,
-        self.num_seeds, self.l2_grid, self.default_l2)
+        self.num_seeds, self.l2_grid, self.default_l2, self.l2_selection)
     self.last_results = results
     metrics = {}
     for k, r in results.items():
@@ -246,6 +251,7 @@ def fewshot_program_configs(
     test_examples: int = fewshot_data.DEFAULT_TEST_EXAMPLES,
     shots: Sequence[int] = fewshot.DEFAULT_SHOTS,
     num_seeds: int = fewshot.DEFAULT_NUM_SEEDS,
+    l2_selection: str = fewshot.DEFAULT_L2_SELECTION,
     **data_kwargs,
 ) -> list[pax_fiddle.Config[FewshotProgram]]:
   """One FewshotProgram config per named data set.
@@ -259,6 +265,7 @@ def fewshot_program_configs(
     test_examples: test set size per data set.
     shots: shot counts.
     num_seeds: draws of the shots.
+    l2_selection: 'fixed' (l2 = 2^10) or 'held_out' (`fewshot.evaluate`).
     **data_kwargs: passed to `fewshot_data.fewshot_data`.
   """
   configs = []
@@ -268,5 +275,5 @@ def fewshot_program_configs(
     configs.append(pax_fiddle.Config(
         FewshotProgram, data_name=d.name, pool_input=d.pool,
         test_input=d.test, num_classes=d.num_classes, shots=tuple(shots),
-        num_seeds=num_seeds))
+        num_seeds=num_seeds, l2_selection=l2_selection))
   return configs

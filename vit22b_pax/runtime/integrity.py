@@ -11,7 +11,8 @@ an error. So:
   * after each save, `write_manifest` records the size and CRC-32 of every
     file of the committed checkpoint in `checkpoint_N/manifest.vit22b.json`
     (written through a temporary name and renamed: the manifest is either
-    complete or absent);
+    complete or absent; it holds no time or host name, so equal checkpoints
+    have equal manifests, byte for byte);
   * before a checkpoint is restored (resume, warm start, `runtime/restore.py`)
     `verify` compares the files with the manifest: a missing file, a size or
     checksum difference, or an unreadable manifest makes it damaged, each
@@ -35,10 +36,8 @@ from __future__ import annotations
 
 from concurrent import futures
 import dataclasses
-import datetime
 import json
 import os
-import socket
 import zlib
 
 from absl import logging
@@ -115,10 +114,10 @@ def write_manifest(ckpt: checkpoints.Checkpoint, level: str = 'checksum'
     return _relative(path, ckpt.path), out
 
   files = dict(_parallel(entry, _files(ckpt.path)))
-  manifest = {
-      'format': _FORMAT, 'step': ckpt.step, 'files': files,
-      'written': datetime.datetime.now().isoformat(timespec='seconds'),
-      'host': socket.gethostname()}
+  # Only what the checkpoint's bytes determine: no wall-clock time and no
+  # host name, so a resumed run's checkpoint directory equals an
+  # uninterrupted run's file for file (the file's mtime says when).
+  manifest = {'format': _FORMAT, 'step': ckpt.step, 'files': files}
   target = manifest_path(ckpt)
   tmp = ckpt.path / f'{MANIFEST}.tmp'
   tmp.write_text(json.dumps(manifest, indent=0, sort_keys=True))

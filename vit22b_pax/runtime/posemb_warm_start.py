@@ -10,7 +10,7 @@ full-resolution table; timm does the same in `checkpoint_filter_fn`
 warm-start hook: it is a `SingleTask` whose `apply_init_checkpoint_rules`
 first applies the ordinary loading rules (which ignore the position
 embedding: its shape differs), then reads the source table from the same
-checkpoint, resamples it to the new grid (`vit22b_pax.weights.posemb`) and
+checkpoint, resamples it to the new grid (`vit22b_pax.core.posemb`) and
 puts it into the train state with the target variable's sharding. paxml
 calls the hook only when the job starts without a checkpoint of its own, so
 a resumed job keeps its trained table.
@@ -34,7 +34,7 @@ from praxis import pax_fiddle
 from praxis import py_utils
 
 from vit22b_pax.runtime import checkpoints
-from vit22b_pax.weights import posemb as posemb_lib
+from vit22b_pax.core import posemb as posemb_lib
 
 NestedMap = py_utils.NestedMap
 
@@ -49,7 +49,7 @@ class PosembLoad:
     source: the source checkpoint's variable.
     source_grid: (rows, cols) of the source table.
     target_grid: (rows, cols) of the target table.
-    method: 'zoom' (big_vision) or 'bicubic' (timm), see `weights.posemb`.
+    method: 'zoom' (big_vision) or 'bicubic' (timm), see `core.posemb`.
   """
 
   target: str

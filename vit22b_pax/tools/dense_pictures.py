@@ -141,7 +141,8 @@ def row_title(task: str, batch: NestedMap, pred: NestedMap, i: int,
     s = dense_metrics.segmentation_scores(m)
     return f'pixel acc {s["pixel_accuracy"]:.3f}, mIoU {s["miou"]:.3f}'
   s = dense_metrics.depth_scores(dense_metrics.depth_sums(
-      pred.depth[i], batch.depth[i], batch.depth_valid[i], 1e-3, 1e9))
+      pred.depth[i:i + 1], batch.depth[i:i + 1], batch.depth_valid[i:i + 1],
+      1e-3, 1e9))
   return f'AbsRel {s["abs_rel"]:.3f}, delta1 {s["delta1"]:.3f}'
 
 

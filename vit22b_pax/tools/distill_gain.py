@@ -173,10 +173,8 @@ def main(argv=None) -> int:
                        '(pretrain it first).')
   except ValueError as e:
     parser.error(str(e))
-  os.makedirs(args.out, exist_ok=True)
-  if args.from_json:
-    with open(args.from_json) as f:
-      data = json.load(f)
+  data = runs.start_output(args.out, args.from_json)
+  if data:
     rows = data['rows']
     for key, value in data['args'].items():
       setattr(args, key, value)

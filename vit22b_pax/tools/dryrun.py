@@ -8,7 +8,7 @@ partitioner (`create_experiment_or_default_partitioner`, its train-state
 metadata and `partition`), the experiment's train program, task, learner
 and input specs -- with abstract parameters and inputs (nothing is read,
 nothing materialised), lowers and compiles it for N fake CPU devices, and
-reports what XLA made of it next to `perf/plan.make_plan` for the same
+reports what XLA made of it next to `runtime/plan.make_plan` for the same
 mesh: per-device memory, FLOPs, the collectives by kind and mesh axis per
 block and per step, and every large tensor replicated against the plan.
 

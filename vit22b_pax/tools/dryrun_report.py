@@ -8,7 +8,7 @@ parameters, optimizer state and batch), matmul FLOPs (loop bodies times
 their trip counts) and XLA's own cost analysis, collectives by kind and
 mesh axis per block and per step, the saved activations a scanned encoder
 stacks for its backward pass, every tensor of >= 1 MiB per device that is
-replicated over an axis the plan splits it on, and `perf/plan.make_plan`
+replicated over an axis the plan splits it on, and `runtime/plan.make_plan`
 for the same model, batch and mesh. `reconcile` puts plan and compiler side
 by side and attaches the reason to every difference over 10%.
 """
@@ -26,7 +26,7 @@ from vit22b_pax.core import hlo
 from vit22b_pax.layers import encoder as encoder_lib
 from vit22b_pax.perf import compiled as compiled_lib
 from vit22b_pax.perf import peaks
-from vit22b_pax.perf import plan as plan_lib
+from vit22b_pax.runtime import plan as plan_lib
 
 MIB = 2.0**20
 GIB = 2.0**30

@@ -15,8 +15,11 @@ e.g. as `tools/predict` does), any batch size, and returns `probabilities`
 The model is converted with `jax.experimental.jax2tf` (native serialization:
 the StableHLO of the JAX function, `(b, S, S, 3)` batch-polymorphic, lowered
 for `--platforms`); the weights are `tf.Variable`s of the SavedModel, read
-from the checkpoint (`weights.classifier_fn`). `export.json` next to it
-records the resolution, classes, head type and checkpoint step.
+from the checkpoint (`weights.classifier_fn`, through the one loader
+`runtime.restore.load`: the newest intact step unless `--step`, the EMA of
+the weights when the learner keeps one; "[export] restored step N of <dir>"
+on stderr). `export.json` next to it records the resolution, classes, head
+type, checkpoint step and what was restored.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any, Sequence
 
 import jax.numpy as jnp
 
+from vit22b_pax.runtime import restore
 from vit22b_pax.weights import classifier_fn
 
 PLATFORMS = ('cpu', 'cuda', 'rocm', 'tpu')
@@ -52,6 +56,7 @@ def export_saved_model(experiment: Any, job_log_dir: str, out_dir: str, *,
   if os.path.isdir(out_dir) and os.listdir(out_dir):
     raise ValueError(f'{out_dir!r} exists and is not empty.')
   fn = classifier_fn.load(experiment, job_log_dir, step)
+  restore.report(fn.restored, 'export')
   size = fn.image_size
 
   def serve(variables, images):
@@ -77,7 +82,7 @@ def export_saved_model(experiment: Any, job_log_dir: str, out_dir: str, *,
            'head': 'sigmoid' if fn.sigmoid else 'softmax', 'step': fn.step,
            'input': f'uint8 [batch, {size}, {size}, 3] RGB',
            'output': f'probabilities float32 [batch, {fn.num_classes}]',
-           'platforms': list(platforms)}
+           'platforms': list(platforms), 'restored': fn.restored}
   with open(os.path.join(out_dir, 'export.json'), 'w') as f:
     json.dump(facts, f, indent=1)
   return facts
@@ -89,7 +94,8 @@ def main(argv=None) -> int:
                  help='registered experiment or recipe call')
   p.add_argument('--job_log_dir', required=True)
   p.add_argument('--out', required=True, help='SavedModel directory')
-  p.add_argument('--step', type=int, default=None, help='default: latest')
+  p.add_argument('--step', type=int, default=None,
+                 help='default: the newest intact checkpoint')
   p.add_argument('--platforms', default='cpu',
                  help=f'comma-separated, some of {",".join(PLATFORMS)}')
   args = p.parse_args(argv)

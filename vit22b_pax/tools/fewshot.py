@@ -6,11 +6,13 @@ r"""Few-shot linear evaluation of a checkpoint.
       --exp=vit22b_pax.experiments.pretrain.ProceduralTiny \
       --job_log_dir=runs/pretrain --data=procedural,fashion_mnist \
       [--step=N] [--shots=1,5,10,25] [--seeds=3] [--json=out.json]
+      [--l2=1024 | --l2_selection=held_out [--l2_grid=...]]
 
 --exp also takes a recipe call, e.g.
 "fiddle_configs.pretrain.pretrain(size='tiny')". The checkpoint is restored
-the way `vit22b_pax.runtime.restore` does (the experiment's task, abstract
-init, orbax restore of `<job_log_dir>/checkpoints`, eval variables); the
+through the one loader, `vit22b_pax.runtime.restore.load` (the newest
+intact step unless --step, the EMA when the learner keeps one; "[fewshot]
+restored step N of <dir>" on stderr); the
 tool extracts the same pre-logit features as the
 training-time `FewshotProgram` (`fewshot_program.model_features`) for each
 data set's shot pool and test set (`vit22b_pax.eval.fewshot_data`), and
@@ -23,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 from typing import Any, Callable
@@ -31,9 +32,6 @@ from typing import Any, Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
-from paxml import checkpoints
-from paxml import tasks_lib
-from paxml import trainer_lib
 from praxis import base_hyperparams
 from praxis import base_layer
 from praxis import py_utils
@@ -41,22 +39,12 @@ from praxis import py_utils
 from vit22b_pax.data import real
 from vit22b_pax.eval import fewshot
 from vit22b_pax.eval import fewshot_data
-from vit22b_pax.runtime import checkpoints as ckpt_lib
 from vit22b_pax.runtime import experiment as experiment_lib
 from vit22b_pax.runtime import fewshot_program
 from vit22b_pax.runtime import restore
 
 NestedMap = py_utils.NestedMap
 instantiate = base_hyperparams.instantiate
-
-
-def _mesh(model):
-  shape = model.hparams.mesh_shape
-  if shape is None:
-    return None
-  n = math.prod(shape)
-  return jax.sharding.Mesh(np.array(jax.devices()[:n]).reshape(shape),
-                           model.hparams.mesh_axis_names)
 
 
 def restore_feature_fn(
@@ -69,18 +57,22 @@ def restore_feature_fn(
     experiment: instance, class, registered name or recipe call
       (`runtime.experiment.resolve`).
     job_log_dir: the training job's log dir.
-    step: checkpoint step; None = the latest.
+    step: checkpoint step; None = the newest intact one.
     random_init: ignore checkpoints; initialise with the task's seed.
 
+  The checkpoint goes through the one loader, `runtime.restore.load` (the
+  newest intact step, the EMA of the weights when the learner keeps one).
+
   Raises:
-    ValueError: no checkpoint (naming the folder) or no such step.
+    ValueError: no checkpoint (naming the folder), no such step, or a
+      damaged one.
   """
   exp = experiment_lib.resolve(experiment)
   task_p = exp.task()
   jax_task = instantiate(task_p)
   model = jax_task.model
   specs = instantiate(exp.get_input_specs_provider_params()).get_input_specs()
-  mesh = _mesh(model)
+  mesh = restore.model_mesh(model)
   info = {'experiment': (experiment if isinstance(experiment, str)
                         else type(exp).__name__)}
   if random_init:
@@ -95,26 +87,11 @@ def restore_feature_fn(
   else:
     if not job_log_dir:
       raise ValueError('--job_log_dir is required (or --random_init).')
-    ckpt = ckpt_lib.resolve(job_log_dir, step)
-    step, ckpt_dir = ckpt.step, ckpt_lib.checkpoint_dir(job_log_dir)
-    use_ema = tasks_lib.has_ema(jax_task)
-    ckpt_type = restore.checkpoint_type(task_p)
-    gda = ckpt_type == checkpoints.CheckpointType.GDA
-    with base_layer.JaxContext.new_context():
-      meta = trainer_lib.create_train_state_metadata(
-          jax_task, specs, discard_opt_states=gda and not use_ema,
-          do_eval=True)
-      kwargs = dict(global_mesh=mesh, state_specs=meta.partition_specs) if (
-          gda) else {}
-      state = checkpoints.restore_checkpoint(
-          meta.padded_global_shapes if gda else meta.unpadded_global_shapes,
-          ckpt_dir, checkpoint_type=ckpt_type, step=step,
-          state_unpadded_shape_dtype_struct=meta.unpadded_global_shapes,
-          **kwargs)
-    state = tasks_lib.extract_ema(state) if use_ema else (
-        state.to_eval_state())
-    mdl_vars = state.mdl_vars
-    info.update(step=step, checkpoint_dir=str(ckpt_dir), random_init=False)
+    restored = restore.load(exp, job_log_dir, step, specs)
+    mdl_vars = restored.variables
+    info.update(step=restored.step, checkpoint_dir=restored.checkpoint_dir,
+                random_init=False, ema=restored.ema,
+                skipped=restored.skipped, restored=restored.describe())
   context_p = base_layer.JaxContext.HParams(do_eval=True)
 
   @jax.jit
@@ -180,9 +157,16 @@ def main(argv=None) -> int:
                  "folder:<root>")
   p.add_argument('--shots', type=_ints, default=fewshot.DEFAULT_SHOTS)
   p.add_argument('--seeds', type=int, default=fewshot.DEFAULT_NUM_SEEDS)
+  p.add_argument('--l2_selection', choices=fewshot.L2_SELECTIONS,
+                 default=fewshot.DEFAULT_L2_SELECTION,
+                 help="'fixed': l2 = --l2 (big_vision's protocol); "
+                 "'held_out': chosen from --l2_grid on held-out shots, ties "
+                 'to the l2 closest to --l2')
+  p.add_argument('--l2', type=float, default=fewshot.DEFAULT_L2,
+                 help='the fixed ridge l2 (big_vision: 1024)')
   p.add_argument('--l2_grid', type=_floats, default=fewshot.DEFAULT_L2_GRID,
-                 help='ridge l2 candidates, chosen on held-out shots; one '
-                 'value = fixed l2 (big_vision: 1024)')
+                 help="ridge l2 candidates for --l2_selection=held_out "
+                 '(default every power of two, 2^-4 .. 2^14)')
   p.add_argument('--pool_examples', type=int,
                  default=fewshot_data.DEFAULT_POOL_EXAMPLES)
   p.add_argument('--test_examples', type=int,
@@ -207,20 +191,23 @@ def main(argv=None) -> int:
             for spec in fewshot_data.parse_names(args.data)]
     features_fn, info = restore_feature_fn(exp, args.job_log_dir, args.step,
                                            args.random_init)
+    if not info['random_init']:
+      restore.report(info['restored'], 'fewshot')
     results = {}
     for d in data:
       pool_x, pool_y = pass_features(features_fn, d.pool)
       test_x, test_y = pass_features(features_fn, d.test)
       results[d.name] = fewshot.evaluate(
           pool_x, pool_y, test_x, test_y, d.num_classes, args.shots,
-          args.seeds, args.l2_grid,
-          args.l2_grid[0] if len(args.l2_grid) == 1 else fewshot.DEFAULT_L2)
+          args.seeds, args.l2_grid, args.l2, args.l2_selection)
   except ValueError as e:
     print(f'error: {e}', file=sys.stderr)
     return 2
   source = ('random init' if info['random_init'] else
             f'{info["checkpoint_dir"]} step {info["step"]}')
-  print(f'Few-shot top-1 (mean ± std over {args.seeds} draws), '
+  l2 = (f'l2 {args.l2:g}' if args.l2_selection == 'fixed' else
+        'l2 chosen on held-out shots')
+  print(f'Few-shot top-1 (mean ± std over {args.seeds} draws, {l2}), '
         f'{info["experiment"]}, {source}:')
   print(fewshot.format_table(results))
   print(f'({time.time() - start:.0f} s)')

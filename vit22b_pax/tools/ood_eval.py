@@ -56,6 +56,7 @@ def main(argv=None) -> int:
     predict_fn, info = restore.restore_predict_fn(
         args.exp, args.job_log_dir, step=args.step,
         image_size=args.image_size)
+    restore.report(info['restored'], 'ood_eval')
     if info['num_classes'] != 1000:
       raise ValueError(f'the model has {info["num_classes"]} classes; OOD '
                        'benchmarks need a 1000-way ImageNet head')

@@ -15,7 +15,7 @@ import json
 import sys
 
 from vit22b_pax.perf import peaks
-from vit22b_pax.perf import plan as plan_lib
+from vit22b_pax.runtime import plan as plan_lib
 
 
 def main(argv=None) -> int:

@@ -17,6 +17,10 @@ prints the k most probable classes per image (softmax; per-class sigmoid for
 a sigmoid head). `--labels` is a text file with one class name per line, in
 class-id order; without it classes are printed as ids. `--json` also writes
 the result.
+
+The checkpoint goes through the one loader, `runtime.restore.load`: "the
+latest" is the newest intact step, and "[predict] restored step N of <dir>"
+on stderr names the step read.
 """
 
 from __future__ import annotations
@@ -81,7 +85,8 @@ def main(argv=None) -> int:
   p.add_argument('--exp', required=True,
                  help='registered experiment or recipe call')
   p.add_argument('--job_log_dir', required=True)
-  p.add_argument('--step', type=int, default=None, help='default: latest')
+  p.add_argument('--step', type=int, default=None,
+                 help='default: the newest intact checkpoint')
   p.add_argument('images', nargs='+', help='image files (JPEG, PNG, ...)')
   p.add_argument('--labels', default=None,
                  help='class names, one per line, in class-id order')
@@ -97,6 +102,7 @@ def main(argv=None) -> int:
                        f'{args.batch_size} must be positive.')
     predict_fn, info = restore.restore_predict_fn(
         args.exp, args.job_log_dir, step=args.step)
+    restore.report(info['restored'], 'predict')
     k = min(args.top_k, info['num_classes'])
     names = (read_labels(args.labels, info['num_classes']) if args.labels
              else [str(i) for i in range(info['num_classes'])])

@@ -484,10 +484,8 @@ def write_outputs(runs: Sequence[Mapping], out: str, args_dict=None,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-  try:
-    args = parse_args(argv)
-  except ValueError as e:
-    print(f'error: {e}', file=sys.stderr)
+  args = runs_lib.parse_cli(parse_args, argv)
+  if args is None:
     return 2
   if args.from_json:
     with open(args.from_json) as f:

@@ -8,7 +8,9 @@ r"""Runs a trained Pax experiment on cue-conflict stimuli; shape bias.
       --out runs/pretrain/cue_conflict_responses.csv \
       [--humans ../shared/data/human-responses] [--plot shape_bias.png]
 
-Restores the checkpoint (`--step`, default the latest), classifies every
+Restores the checkpoint (`--step`, default the newest intact one, through
+`runtime.restore.load`; "[run_stimuli] restored step N of <dir>" on stderr),
+classifies every
 stimulus (resized to the model's resolution; a 1000-way head is mapped to the
 16 categories, a 16-way head is used directly), writes a model-vs-human
 responses CSV and prints the analysis of `vit22b_pax.tools.model_vs_human`.
@@ -32,7 +34,8 @@ def main(argv=None) -> int:
                  'recipe call, e.g. "fiddle_configs.pretrain.pretrain('
                  'size=\'tiny\')"')
   p.add_argument('--job_log_dir', required=True)
-  p.add_argument('--step', type=int, default=None, help='default: latest')
+  p.add_argument('--step', type=int, default=None,
+                 help='default: the newest intact checkpoint')
   p.add_argument('--stimuli', required=True, help='cue-conflict directory')
   p.add_argument('--out', required=True, help='responses CSV to write')
   p.add_argument('--model_name', default=None,
@@ -48,6 +51,7 @@ def main(argv=None) -> int:
     exp = experiment_lib.resolve(args.exp)
     predict_fn, info = restore.restore_predict_fn(
         exp, args.job_log_dir, step=args.step, image_size=args.image_size)
+    restore.report(info['restored'], 'run_stimuli')
     if info['num_classes'] not in (16, 1000):
       raise ValueError(
           f'the model has {info["num_classes"]} classes; cue-conflict needs '

@@ -13,6 +13,7 @@ call, built here with `recipe_call`.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
 import re
@@ -178,6 +179,27 @@ def stats(values: Sequence[float]) -> dict:
   std = (math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
          if n > 1 else 0.0)
   return dict(mean=mean, std=std, min=min(values), max=max(values), n=n)
+
+
+def parse_cli(parse: Callable[[Sequence[str] | None], Any],
+              argv: Sequence[str] | None) -> Any | None:
+  """`parse(argv)`, or None after printing 'error: <message>' on stderr when
+  it raises ValueError (the tool then exits 2)."""
+  try:
+    return parse(argv)
+  except ValueError as e:
+    print(f'error: {e}', file=sys.stderr)
+    return None
+
+
+def start_output(out: str, from_json: str | None) -> dict | None:
+  """Creates the output folder `out`; returns the JSON a sweep wrote before
+  (`--from_json`, to re-render its table) or None for a new sweep."""
+  os.makedirs(out, exist_ok=True)
+  if not from_json:
+    return None
+  with open(from_json) as f:
+    return json.load(f)
 
 
 def replace_section(path: str, marker: str, text: str) -> None:

@@ -242,10 +242,8 @@ def main(argv=None) -> int:
       raise ValueError(f'--steps must be > 0, got {args.steps}.')
   except ValueError as e:
     parser.error(str(e))
-  os.makedirs(args.out, exist_ok=True)
-  if args.from_json:
-    with open(args.from_json) as f:
-      data = json.load(f)
+  data = runs.start_output(args.out, args.from_json)
+  if data:
     rows = data['rows']
     probs = data['args']['texture_probs']
   else:

@@ -4,9 +4,9 @@
 
 `runtime.restore.restore_predict_fn` gives a numpy-in, numpy-out callable;
 exporting (jax2tf) and exact checks need the pure function and its variables
-apart: `load(experiment, job_log_dir)` reads every model variable of a
-checkpoint by name (`runtime.checkpoints.read_variable`, the variables
-paxml's metadata lists, checked against the experiment's model) and returns
+apart: `load(experiment, job_log_dir)` restores a checkpoint through the one
+loader every tool uses (`runtime.restore.load`: the newest intact step by
+default, the EMA of the weights when the learner keeps one) and returns
 
   ClassifierFn.logits(variables, images [B, S, S, 3] float in [-1, 1])
       -> [B, K] float32
@@ -24,15 +24,13 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from paxml import tasks_lib
 from praxis import base_hyperparams
 from praxis import base_layer
 from praxis import py_utils
 from praxis.layers import embedding_softmax
 
-from vit22b_pax.runtime import checkpoints
 from vit22b_pax.runtime import experiment as experiment_lib
-from vit22b_pax.runtime import warm_start
+from vit22b_pax.runtime import restore
 
 NestedMap = py_utils.NestedMap
 
@@ -43,11 +41,14 @@ class ClassifierFn:
 
   Attributes:
     model: the instantiated praxis model.
-    variables: its variables {'params': {...}} (numpy).
+    variables: its eval variables {'params': {...}, ...} (numpy; the EMA
+      when the learner keeps one).
     image_size: input side length of the experiment's input specs.
     num_classes: head width K.
     sigmoid: the head is a sigmoid (multi-label) head.
     step: the checkpoint's step.
+    restored: the loader's account of what it read
+      (`runtime.restore.Restored.describe()`).
   """
 
   model: Any
@@ -56,6 +57,7 @@ class ClassifierFn:
   num_classes: int
   sigmoid: bool
   step: int
+  restored: str = ''
 
   def logits(self, variables, images: jax.Array) -> jax.Array:
     """[B, S, S, 3] images in [-1, 1] -> [B, K] float32 logits."""
@@ -74,55 +76,33 @@ class ClassifierFn:
     return jax.nn.sigmoid(logits) if self.sigmoid else jax.nn.softmax(logits)
 
 
-def _set(tree: dict, name: str, value) -> None:
-  keys = name.split('/')
-  for key in keys[:-1]:
-    tree = tree.setdefault(key, {})
-  tree[keys[-1]] = value
-
-
-def load(experiment: Any, job_log_dir: str,
-         step: int | None = None) -> ClassifierFn:
-  """Reads a classifier experiment's checkpoint.
+def load(experiment: Any, job_log_dir: str, step: int | None = None,
+         verification: str = 'checksum') -> ClassifierFn:
+  """Restores a classifier experiment's checkpoint (`runtime.restore.load`).
 
   Args:
     experiment: registered name, recipe call, class or instance.
     job_log_dir: the job's directory (checkpoints in `<dir>/checkpoints`).
-    step: checkpoint step; None = the latest.
+    step: checkpoint step; None = the newest intact one.
+    verification: checkpoint verification level.
 
   Raises:
-    ValueError: no checkpoint, a model without a softmax head, an EMA
-      learner, or checkpoint variables that do not match the model.
+    ValueError: no checkpoint, a damaged step, or a model without a softmax
+      head.
   """
   exp = experiment_lib.resolve(experiment)
-  task_p = exp.task()
-  softmax_p = getattr(task_p.model, 'softmax_tpl', None)
+  softmax_p = getattr(exp.task().model, 'softmax_tpl', None)
   if softmax_p is None or not hasattr(softmax_p, 'num_classes'):
     raise ValueError('The experiment\'s model has no softmax_tpl with '
                      'num_classes (expected a praxis ClassificationModel).')
-  ckpt = checkpoints.resolve(job_log_dir, step)
-  jax_task = base_hyperparams.instantiate(task_p)
-  if tasks_lib.has_ema(jax_task):
-    raise ValueError('Experiments with an EMA of the weights are not '
-                     'supported here; use runtime.restore.restore_predict_fn.')
-  specs_p = exp.get_input_specs_provider_params()
-  shapes = warm_start.model_shapes(task_p.model, specs_p)
-  stored = checkpoints.variables(ckpt)
-  variables: dict[str, Any] = {}
-  for name, shape in sorted(shapes.items()):
-    if name not in stored:
-      raise ValueError(f'Checkpoint {str(ckpt.path)!r} has no variable '
-                       f'{name!r} {shape} of this experiment.')
-    if stored[name][0] != tuple(shape):
-      raise ValueError(f'Checkpoint {str(ckpt.path)!r}: {name!r} has shape '
-                       f'{stored[name][0]} but the experiment needs '
-                       f'{tuple(shape)}.')
-    _set(variables, name, np.asarray(checkpoints.read_variable(ckpt, name)))
-  specs = base_hyperparams.instantiate(specs_p).get_input_specs()
+  restored = restore.load(exp, job_log_dir, step, verification=verification)
+  specs = base_hyperparams.instantiate(
+      exp.get_input_specs_provider_params()).get_input_specs()
   return ClassifierFn(
-      model=jax_task.model, variables=variables,
+      model=restored.model,
+      variables=jax.tree_util.tree_map(np.asarray, restored.variables),
       image_size=int(specs['image'].shape[1]),
       num_classes=int(softmax_p.num_classes),
       sigmoid=issubclass(softmax_p.cls,
                          embedding_softmax.SigmoidCrossEntropy),
-      step=ckpt.step)
+      step=restored.step, restored=restored.describe())

@@ -39,7 +39,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from vit22b_pax.weights import posemb as posemb_lib
+from vit22b_pax.core import posemb as posemb_lib
 
 POOLINGS = ('map', 'gap', 'cls')
 # Named input normalisations: images in [0, 1] -> (x - mean) / std.

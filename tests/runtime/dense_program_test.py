@@ -8,7 +8,7 @@ from paxml import base_metrics
 from paxml import metric_utils
 
 from vit22b_pax.eval import dense_metrics
-from vit22b_pax.eval import dense_program
+from vit22b_pax.runtime import dense_program
 
 
 class PooledEntriesTest(absltest.TestCase):

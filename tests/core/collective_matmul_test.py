@@ -17,7 +17,7 @@ from praxis import test_utils
 
 from vit22b_pax.core import compat
 from vit22b_pax.core import hlo
-from vit22b_pax.layers import collective_matmul as cm
+from vit22b_pax.core import collective_matmul as cm
 
 
 def shard_map(f, mesh, in_specs, out_specs, check_rep=False):

@@ -7,7 +7,7 @@ from absl.testing import parameterized
 import numpy as np
 
 from tests.weights import reference as ref
-from vit22b_pax.weights import posemb
+from vit22b_pax.core import posemb
 
 GRIDS = (((4, 4), (6, 6)), ((4, 4), (7, 7)), ((7, 7), (12, 12)),
          ((14, 14), (24, 24)), ((12, 12), (7, 7)), ((5, 3), (8, 9)),

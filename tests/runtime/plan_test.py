@@ -41,7 +41,7 @@ from praxis import test_utils
 
 from vit22b_pax.layers import variants
 from vit22b_pax.perf import flops
-from vit22b_pax.perf import plan as plan_lib
+from vit22b_pax.runtime import plan as plan_lib
 
 def _reduced_variant():
   """A small size outside the table: D 128, L 2, F 640, 4 heads, patch 8."""

@@ -3,7 +3,7 @@
 """Eval program reporting whole-set CLU metrics like paxml's eval metrics.
 
 paxml 1.4's `SingleTaskEvalProgram` merges a model's CLU metrics over every
-eval batch (the pooled confusion matrix / depth sums of
+eval batch (the confusion matrix / depth sums of
 `vit22b_pax.eval.dense_metrics`), but then writes their values with
 `compute_and_write_clu_metric_summaries` outside its eval summary writer, so
 they never reach TensorBoard, the console or the program's `eval_metrics`.
