@@ -130,12 +130,14 @@ def finetune(size: str = 'tiny', data: str = 'procedural', *,
       as big_vision does, then a full-resolution table is trained),
       'bicubic' (once at load as timm does) or 'runtime' (the source table
       is kept and resampled bilinearly at every forward pass).
+    batch_size: global training batch; default the size's transfer batch
+      (e.g. 512 at 'b16': pass a small one on a CPU).
   """
   return _transfer('finetune', size, data, pretrain_dir=pretrain_dir,
                    pretrain_step=pretrain_step, image_size=image_size,
                    num_classes=num_classes, steps=steps,
                    learning_rate=learning_rate, seed=seed, data_dir=data_dir,
-                   source=source, posemb=posemb)
+                   source=source, posemb=posemb, batch_size=batch_size)
 
 
 def linear_probe(size: str = 'tiny', data: str = 'procedural', *,

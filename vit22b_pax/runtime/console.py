@@ -177,7 +177,8 @@ class _DeferredFileHandler(logging.Handler):
 
 
 def route_logs(job_log_dir: str, verbose: bool = False,
-               host: int | None = None) -> str | None:
+               host: int | None = None, announce: bool = False
+               ) -> str | None:
   """Full log to `<job_log_dir>/logs/pax.log`, WARNING+ to the console.
 
   Args:
@@ -187,6 +188,7 @@ def route_logs(job_log_dir: str, verbose: bool = False,
     host: this process's index in a multi-process run: processes other than
       0 log to `pax.host<N>.log` (given by the caller: JAX is not initialised
       yet).
+    announce: print `Log: <path>` to stderr when the file is created.
 
   Returns:
     The log file path, or None when the log stays on stderr.
@@ -196,7 +198,8 @@ def route_logs(job_log_dir: str, verbose: bool = False,
   if verbose or '://' in job_log_dir:
     return None
   file_handler = _DeferredFileHandler(
-      job_log_dir, name=f'pax.host{host}.log' if host else 'pax.log')
+      job_log_dir, name=f'pax.host{host}.log' if host else 'pax.log',
+      announce=announce)
   _install(file_handler)
   return file_handler.path
 

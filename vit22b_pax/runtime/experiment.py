@@ -269,7 +269,7 @@ def check_flags(exp: base_experiment.BaseExperiment,
   fv = flags.FLAGS if flag_values is None else flag_values
   if not fv.is_parsed() or 'exp' not in fv or fv['exp'].value is None:
     return
-  ignored = [_typed(name, fv[name].value) for name in _FIDDLE_FLAGS
+  ignored = [_typed(name, fv) for name in _FIDDLE_FLAGS
              if name in fv and fv[name].present]
   if not ignored:
     return
@@ -282,11 +282,13 @@ def check_flags(exp: base_experiment.BaseExperiment,
       f'no fiddle override to an --exp experiment.{hint}')
 
 
-def _typed(name: str, value: Any) -> str:
+def _typed(name: str, fv: Any) -> str:
   """A fiddle flag as the user typed it: `--fdl.PATH=V` arrives as
-  `--fdl_set=PATH=V` (absl_flags.flags_parser), which nobody types."""
+  `--fdl_set=PATH=V` (absl_flags.flags_parser), which nobody types. (Only
+  fdl_set's value is read: reading --fdl's builds its config.)"""
   if name == 'fdl_set' and not any(a.startswith('--fdl_set')
                                    for a in sys.argv):
+    value = fv[name].value
     values = value if isinstance(value, (list, tuple)) else [value]
     paths = [str(v).split('=', 1)[0] for v in values if v]
     if paths:
