@@ -9,10 +9,12 @@ import inspect
 
 from absl.testing import absltest
 from absl.testing import parameterized
+from etils import epath
 from paxml import base_experiment
 from paxml import experiment_registry
 
 from tests.experiments import flag_paths
+from vit22b_pax.runtime import checkpoints
 from vit22b_pax.runtime import experiment
 
 MODULES = ('pretrain', 'finetune', 'distill', 'lit', 'ablations')
@@ -130,6 +132,24 @@ class SilentOverridesAreErrorsTest(absltest.TestCase):
     with self.assertRaisesRegex(TypeError, 'recipe function'):
       type('Bad', (experiment.RecipeExperiment,),
            {'RECIPE': print, 'ARGS': {}})
+
+
+class StartLineTest(absltest.TestCase):
+  """The first console line of a run names where its state comes from."""
+
+  def test_resume_warm_start_scratch(self):
+    ckpt = checkpoints.Checkpoint(
+        6, epath.Path('/j/checkpoints/checkpoint_00000006'))
+    src = checkpoints.Checkpoint(
+        0, epath.Path('/src/checkpoints/checkpoint_00000000'))
+    self.assertEqual(experiment.start_line(10, ckpt, [src]),
+                     '[resume] from step 6 of 10: checkpoint '
+                     '/j/checkpoints/checkpoint_00000006')
+    self.assertEqual(experiment.start_line(10, None, [src]),
+                     '[warm start] from /src/checkpoints/checkpoint_00000000 '
+                     '(step 0); training 10 steps')
+    self.assertEqual(experiment.start_line(10, None, []),
+                     '[start] training 10 steps from scratch')
 
 
 class ResolveTest(absltest.TestCase):
