@@ -42,8 +42,9 @@ def run(step: str, cmd: str, log: list) -> tuple[int, list[str]]:
   env = dict(os.environ, PYTHONPATH=str(ROOT))
   env.pop('XLA_FLAGS', None)  # A new user's shell: one CPU device.
   proc = subprocess.run(['bash', '-c', cmd], cwd=ROOT, env=env,
-                        capture_output=True, text=True, check=False)
-  lines = (proc.stdout + proc.stderr).splitlines()
+                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                        text=True, check=False)
+  lines = proc.stdout.splitlines()  # The console: stdout and stderr, in order.
   print(f'\n$ {cmd}', flush=True)
   for line in lines:
     print(f'  {line[:220]}')

@@ -347,7 +347,8 @@ class RecipeExperiment(ViT22BExperiment):
           f'{type(self).__name__} is a registered experiment; it has no '
           f'setting {name!r} to override. Override its recipe instead: '
           f'--fdl=config:{self.expression()} --fdl=set:PATH=VALUE (e.g. '
-          'task.train.num_train_steps=100).')
+          'task.train.learner.optimizer.learning_rate=3e-4; the run length '
+          'is the recipe\'s steps= argument).')
     super().__setattr__(name, value)
 
 
