@@ -127,6 +127,20 @@ class RouteLogsTest(absltest.TestCase):
     for _, _, msg in harmless:
       self.assertIn(msg, log)
 
+  def test_tools_drop_harmless_records_only(self):
+    absl_logger = logging.getLogger('absl')
+    saved = list(absl_logger.filters)
+    self.addCleanup(lambda: setattr(absl_logger, 'filters', saved))
+    console.quiet_harmless()
+    console.quiet_harmless()  # Once.
+    self.assertLen(absl_logger.filters, len(saved) + 1)
+    with self.assertLogs('absl', level='WARNING') as logs:
+      absl_logger.warning('Configured `CheckpointManager` using deprecated '
+                          'legacy API. ... migrate by May 1st, 2024.')
+      absl_logger.warning('a real warning')
+    self.assertEqual([r.getMessage() for r in logs.records],
+                     ['a real warning'])
+
   def test_attached_under_paxml_main_only(self):
     job = os.path.join(tempfile.mkdtemp(), 'job')
     # Not paxml.main (pytest): nothing changes.

@@ -106,6 +106,15 @@ class _Harmless(logging.Filter):
     return not any(h in text for h in HARMLESS)
 
 
+def quiet_harmless() -> None:
+  """Drops the HARMLESS records at absl's logger (through which orbax and
+  paxml log): for tools that print their own results and keep Python's
+  default log handling (import_weights, predict, export)."""
+  logger = logging.getLogger('absl')
+  if not any(isinstance(f, _Harmless) for f in logger.filters):
+    logger.addFilter(_Harmless())
+
+
 class _DeferredFileHandler(logging.Handler):
   """Writes to `<job_log_dir>/logs/pax.log` once paxml has created the job
   directory; records before that are kept in memory and written then (so a

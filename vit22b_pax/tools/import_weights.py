@@ -36,6 +36,7 @@ import jax
 
 from fiddle_configs import public
 from vit22b_pax.layers import variants
+from vit22b_pax.runtime import console
 from vit22b_pax.tools import runs
 from vit22b_pax.weights import big_vision
 from vit22b_pax.weights import layout
@@ -181,6 +182,7 @@ def next_commands(size: str, source_args: dict[str, Any], job_log_dir: str
 
 
 def main(argv=None) -> int:
+  console.quiet_harmless()  # orbax's legacy-API notices.
   args = parse_args(argv)
   if args.size is None:
     args.size = default_size()
