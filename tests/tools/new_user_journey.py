@@ -13,7 +13,8 @@ missing `data_dir`, a split without images, a class folder outside the
 class list). Every command is run as a shell command exactly as written,
 with the placeholders of the printed commands filled in. Prints each
 command, its console output and its line count; writes `journey.json`
-(command, exit status, console lines) to OUT_DIR.
+(command, exit status, console lines) and `journey.txt` (the transcript) to
+OUT_DIR.
 """
 
 from __future__ import annotations
@@ -45,11 +46,9 @@ def run(step: str, cmd: str, log: list) -> tuple[int, list[str]]:
                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                         text=True, check=False)
   lines = proc.stdout.splitlines()  # The console: stdout and stderr, in order.
-  print(f'\n$ {cmd}', flush=True)
-  for line in lines:
-    print(f'  {line[:220]}')
-  print(f'  -> {step}: exit {proc.returncode}, {len(lines)} console lines',
-        flush=True)
+  text = '\n'.join([f'\n$ {cmd}'] + [f'  {line}' for line in lines] + [
+      f'  -> {step}: exit {proc.returncode}, {len(lines)} console lines'])
+  print(text, flush=True)
   log.append({'step': step, 'command': cmd, 'rc': proc.returncode,
               'lines': lines})
   return proc.returncode, lines
@@ -154,6 +153,10 @@ def main(argv=None) -> int:
   out.mkdir(parents=True, exist_ok=True)
   log = journey(out)
   (out / 'journey.json').write_text(json.dumps(log, indent=1))
+  (out / 'journey.txt').write_text('\n'.join(
+      '\n'.join([f'\n$ {s["command"]}'] + [f'  {l}' for l in s['lines']] +
+                [f'  -> {s["step"]}: exit {s["rc"]}, {len(s["lines"])} '
+                 'console lines']) for s in log) + '\n')
   print(f'\n{len(log)} commands; record: {out / "journey.json"}')
   return 0
 

@@ -22,7 +22,9 @@ MAX_LINES = 50
 class NewUserJourneyTest(absltest.TestCase):
 
   def test_the_readme_in_order(self):
-    out = tempfile.mkdtemp(prefix='vit22b_journey_')
+    # JOURNEY_OUT keeps the transcript (journey.txt) where asked.
+    out = os.environ.get('JOURNEY_OUT') or tempfile.mkdtemp(
+        prefix='vit22b_journey_')
     proc = subprocess.run(
         [sys.executable, '-m', 'tests.tools.new_user_journey', out],
         cwd=new_user_journey.ROOT, capture_output=True, text=True,
@@ -58,7 +60,7 @@ class NewUserJourneyTest(absltest.TestCase):
                      r'checkpoint_00000000 \(step 0\); training 20 steps$')
     self.assertTrue(any(l.startswith('[train] step     20/20') for l in probe))
     self.assertRegex('\n'.join(steps['predict']['lines']),
-                     r'restored step 0 .*\n.*red.png\n  1\. (red|green|blue) ')
+                     r'restored step 0 .*\n.*/red/0\.png\n  1\. (red|green|blue) ')
     for name, path in (('missing data_dir', 'no_such_folder'),
                        ('split without images', 'empty_test/test'),
                        ('class outside the class list', 'zebra')):
