@@ -19,6 +19,7 @@ OUT_DIR.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import pathlib
@@ -147,8 +148,12 @@ def journey(out: pathlib.Path) -> list[dict]:
 
 
 def main(argv=None) -> int:
-  argv = sys.argv[1:] if argv is None else argv
-  out = pathlib.Path(argv[0] if argv else tempfile.mkdtemp(
+  p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+  p.add_argument('out_dir', nargs='?', default=None,
+                 help='where the jobs, journey.json and journey.txt go '
+                 '(default: a new temporary folder)')
+  args = p.parse_args(argv)
+  out = pathlib.Path(args.out_dir or tempfile.mkdtemp(
       prefix='vit22b_journey_')).resolve()
   out.mkdir(parents=True, exist_ok=True)
   log = journey(out)
