@@ -86,9 +86,10 @@ def emit(line: str) -> None:
 
 # Expected library records kept off the console (they stay in pax.log):
 # orbax 0.5's notices about paxml's use of its legacy CheckpointManager API
-# ("migrate by May 1st, 2024"; paxml 1.4.0 is the newest release), and the
-# ValueError text paxml logs when a warm start probes the checkpoint version
-# (it then loads the source correctly).
+# ("migrate by May 1st, 2024"; paxml 1.4.0 is the newest release), and
+# paxml's error-level note that it skips its metadata shape check when a warm
+# start restores a source (warm_start.validate has checked the shape of every
+# variable the rules load, before anything ran).
 HARMLESS = (
     'No registered CheckpointArgs found for handler type',
     'using deprecated legacy API',
