@@ -56,13 +56,17 @@ def _transfer(kind: str, size: str, data: str, *, pretrain_dir: str | None,
               num_classes: int | None, steps: int | None,
               learning_rate: float | None, seed: int,
               data_dir: str | None, source: Mapping[str, Any] | None,
-              posemb: str = 'zoom') -> common.Config:
+              posemb: str = 'zoom',
+              batch_size: int | None = None) -> common.Config:
   """A new softmax head on a source run's encoder ('finetune' or 'probe')."""
   src = pretrain.pretrain(size, **{'data': data, 'data_dir': data_dir,
                                    **(source or {})})
   scale = common.scale(size)
   run = scale.transfer
   steps = steps or run.steps
+  if batch_size is not None and batch_size <= 0:
+    raise ValueError(f'batch_size={batch_size} must be positive.')
+  batch_size = batch_size or run.batch_size
   image_size = image_size or src.input_specs_provider.image_size
   num_classes = num_classes or common.DATASETS.get(data, (None, None))[1]
   if not num_classes:
@@ -91,7 +95,7 @@ def _transfer(kind: str, size: str, data: str, *, pretrain_dir: str | None,
 
   inputs = common.dataset(
       data, image_size=image_size, num_classes=num_classes,
-      batch_size=run.batch_size, seed=seed,
+      batch_size=batch_size, seed=seed,
       eval_examples=scale.eval_examples, data_dir=data_dir)
   return common.experiment_config(task, inputs,
                                   frozen_encoder=kind == 'probe')
@@ -104,7 +108,8 @@ def finetune(size: str = 'tiny', data: str = 'procedural', *,
              steps: int | None = None, learning_rate: float | None = None,
              seed: int = 0, data_dir: str | None = None,
              source: Mapping[str, Any] | None = None,
-             posemb: str = 'zoom') -> common.Config:
+             posemb: str = 'zoom',
+             batch_size: int | None = None) -> common.Config:
   """Fine-tunes a pretraining run: new softmax head, every weight trains.
 
   Args:
@@ -125,12 +130,14 @@ def finetune(size: str = 'tiny', data: str = 'procedural', *,
       as big_vision does, then a full-resolution table is trained),
       'bicubic' (once at load as timm does) or 'runtime' (the source table
       is kept and resampled bilinearly at every forward pass).
+    batch_size: global training batch; default the size's transfer batch
+      (e.g. 512 at 'b16': pass a small one on a CPU).
   """
   return _transfer('finetune', size, data, pretrain_dir=pretrain_dir,
                    pretrain_step=pretrain_step, image_size=image_size,
                    num_classes=num_classes, steps=steps,
                    learning_rate=learning_rate, seed=seed, data_dir=data_dir,
-                   source=source, posemb=posemb)
+                   source=source, posemb=posemb, batch_size=batch_size)
 
 
 def linear_probe(size: str = 'tiny', data: str = 'procedural', *,
@@ -139,7 +146,8 @@ def linear_probe(size: str = 'tiny', data: str = 'procedural', *,
                  num_classes: int | None = None, steps: int | None = None,
                  learning_rate: float = 1e-2, seed: int = 0,
                  data_dir: str | None = None,
-                 source: Mapping[str, Any] | None = None) -> common.Config:
+                 source: Mapping[str, Any] | None = None,
+                 batch_size: int | None = None) -> common.Config:
   """A linear probe on frozen features of a pretraining run.
 
   Args as `finetune` (no image_size: the probe reads features at the
@@ -149,4 +157,4 @@ def linear_probe(size: str = 'tiny', data: str = 'procedural', *,
                    pretrain_step=pretrain_step, image_size=None,
                    num_classes=num_classes, steps=steps,
                    learning_rate=learning_rate, seed=seed, data_dir=data_dir,
-                   source=source)
+                   source=source, batch_size=batch_size)

@@ -97,7 +97,7 @@ class BuildFileTest(absltest.TestCase):
   def test_build_is_up_to_date(self):
     self.assertEqual(
         (ROOT / 'BUILD').read_text(), gen_build.generate(),
-        'BUILD is stale: run python -m vit22b_pax.tools.gen_build')
+        'BUILD is stale: run .venv/bin/python -m vit22b_pax.tools.gen_build')
 
   def test_every_module_and_test_has_a_target(self):
     srcs = set(re.findall(r'srcs = \["([^"]+)"\]', gen_build.generate()))

@@ -29,6 +29,7 @@ SLOW_FILES = frozenset({
     'tests/runtime/guard_test.py',
     'tests/runtime/mfu_test.py',
     'tests/tools/fewshot_test.py',
+    'tests/tools/new_user_journey_test.py',
 })
 
 

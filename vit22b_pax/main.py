@@ -43,11 +43,11 @@ def run(argv=None) -> None:
 
   def _main(args):
     fv = pax_main.FLAGS
-    path = console.route_logs(
-        fv.job_log_dir, verbose=verbose,
-        host=fv.host_idx if fv.multiprocess_gpu else None)
-    if path:
-      print(f'Log: {path}', file=sys.stderr, flush=True)
+    # Prints `Log: <path>` once the file exists (a run rejected before
+    # anything is written names no log).
+    console.route_logs(fv.job_log_dir, verbose=verbose,
+                       host=fv.host_idx if fv.multiprocess_gpu else None,
+                       announce=True)
     pax_main.main(args)
 
   app.run(_main, argv=argv, flags_parser=absl_flags.flags_parser)

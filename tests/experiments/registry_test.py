@@ -9,10 +9,12 @@ import inspect
 
 from absl.testing import absltest
 from absl.testing import parameterized
+from etils import epath
 from paxml import base_experiment
 from paxml import experiment_registry
 
 from tests.experiments import flag_paths
+from vit22b_pax.runtime import checkpoints
 from vit22b_pax.runtime import experiment
 
 MODULES = ('pretrain', 'finetune', 'distill', 'lit', 'ablations')
@@ -110,11 +112,15 @@ class SilentOverridesAreErrorsTest(absltest.TestCase):
   def test_exp_with_fiddle_flags_is_an_error(self):
     name = f'{self.CLS.__module__}.{self.CLS.__name__}'
     exp = self.CLS()
-    for extra, flag in (('--fdl.task.train.num_train_steps=3', '--fdl_set'),
+    for extra, flag in (('--fdl.task.train.num_train_steps=3',
+                         '--fdl.task.train.num_train_steps'),
                         ('--fdl=set:task.train.num_train_steps=3', '--fdl')):
       with flag_paths.parsed_global_flags([f'--exp={name}', extra]) as fv:
-        with self.assertRaisesRegex(ValueError, flag) as ctx:
+        with self.assertRaises(ValueError) as ctx:
           experiment.check_flags(exp, fv)
+      # The flag as typed (absl_flags rewrites --fdl.X= to --fdl_set=).
+      self.assertIn(f'ignores {flag}', str(ctx.exception))
+      self.assertNotIn('fdl_set', str(ctx.exception))
       self.assertIn(self.CLS.expression(), str(ctx.exception))
     with flag_paths.parsed_global_flags([f'--exp={name}']) as fv:
       experiment.check_flags(exp, fv)  # Alone: fine.
@@ -126,6 +132,24 @@ class SilentOverridesAreErrorsTest(absltest.TestCase):
     with self.assertRaisesRegex(TypeError, 'recipe function'):
       type('Bad', (experiment.RecipeExperiment,),
            {'RECIPE': print, 'ARGS': {}})
+
+
+class StartLineTest(absltest.TestCase):
+  """The first console line of a run names where its state comes from."""
+
+  def test_resume_warm_start_scratch(self):
+    ckpt = checkpoints.Checkpoint(
+        6, epath.Path('/j/checkpoints/checkpoint_00000006'))
+    src = checkpoints.Checkpoint(
+        0, epath.Path('/src/checkpoints/checkpoint_00000000'))
+    self.assertEqual(experiment.start_line(10, ckpt, [src]),
+                     '[resume] from step 6 of 10: checkpoint '
+                     '/j/checkpoints/checkpoint_00000006')
+    self.assertEqual(experiment.start_line(10, None, [src]),
+                     '[warm start] from /src/checkpoints/checkpoint_00000000 '
+                     '(step 0); training 10 steps')
+    self.assertEqual(experiment.start_line(10, None, []),
+                     '[start] training 10 steps from scratch')
 
 
 class ResolveTest(absltest.TestCase):

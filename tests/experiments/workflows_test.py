@@ -61,7 +61,13 @@ class PretrainTest(absltest.TestCase):
     out = pax_run.run_pax([
         f'--fdl_config={longer}', f'--job_log_dir={_STATE["pretrain"]}'
     ]).stdout
-    self.assertIn('Model initial global_step=6', out)
+    # The first line says where the run resumes; paxml's own record of it
+    # is in the log (runtime/console.py routes it there under paxml.main).
+    first = [l for l in out.splitlines() if l.startswith('[')][0]
+    self.assertRegex(first, r'^\[resume\] from step 6 of 9: checkpoint .*'
+                     r'checkpoint_00000006$')
+    with open(os.path.join(_STATE['pretrain'], 'logs', 'pax.log')) as f:
+      self.assertIn('Model initial global_step=6', f.read())
     self.assertEqual(checkpoints.steps(_STATE['pretrain'])[-1], 9)
 
 

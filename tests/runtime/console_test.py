@@ -8,7 +8,10 @@ import contextlib
 import io
 import logging
 import os
+import sys
 import tempfile
+import types
+from unittest import mock
 
 from absl import logging as absl_logging
 from absl.testing import absltest
@@ -55,6 +58,7 @@ class RouteLogsTest(absltest.TestCase):
       if handler not in root.handlers:
         root.addHandler(handler)
     root.setLevel(self._saved[1])
+    console._ROUTED.clear()  # pylint: disable=protected-access
 
   def test_errors_reach_console_info_goes_to_file(self):
     job = os.path.join(tempfile.mkdtemp(), 'job')
@@ -100,6 +104,73 @@ class RouteLogsTest(absltest.TestCase):
     log = open(path).read()
     self.assertIn('now this run holds the lock', log)
     self.assertIn('refused on a busy directory', log)  # Kept, then written.
+
+  def test_harmless_library_records_stay_off_the_console(self):
+    job = tempfile.mkdtemp()
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+      path = console.route_logs(job)
+      harmless = [
+          ('absl', logging.WARNING, 'Configured `CheckpointManager` using '
+           'deprecated legacy API. Please follow the instructions at ... to '
+           'migrate by May 1st, 2024.'),
+          ('absl', logging.WARNING, 'No registered CheckpointArgs found for '
+           "handler type: <class 'paxml.checkpoints.PaxCheckpointHandler'>"),
+          ('absl', logging.ERROR, 'For checkpoint version > 1.0, we require '
+           'users to provide `train_state_unpadded_shape_dtype_struct`')]
+      for name, level, msg in harmless:
+        logging.getLogger(name).log(level, msg)
+      logging.getLogger('orbax').warning('a real warning')
+    self.assertEqual(err.getvalue().count('\n'), 1, err.getvalue())
+    self.assertIn('a real warning', err.getvalue())
+    log = open(path).read()
+    for _, _, msg in harmless:
+      self.assertIn(msg, log)
+
+  def test_tools_drop_harmless_records_only(self):
+    absl_logger = logging.getLogger('absl')
+    saved = list(absl_logger.filters)
+    self.addCleanup(lambda: setattr(absl_logger, 'filters', saved))
+    console.quiet_harmless()
+    console.quiet_harmless()  # Once.
+    self.assertLen(absl_logger.filters, len(saved) + 1)
+    with self.assertLogs('absl', level='WARNING') as logs:
+      absl_logger.warning('Configured `CheckpointManager` using deprecated '
+                          'legacy API. ... migrate by May 1st, 2024.')
+      absl_logger.warning('a real warning')
+    self.assertEqual([r.getMessage() for r in logs.records],
+                     ['a real warning'])
+
+  def test_attached_under_paxml_main_only(self):
+    job = os.path.join(tempfile.mkdtemp(), 'job')
+    # Not paxml.main (pytest): nothing changes.
+    self.assertFalse(console.attach_to_paxml_main())
+    self.assertFalse(console.routed())
+    fake_main = types.SimpleNamespace(
+        __spec__=types.SimpleNamespace(name='paxml.main'))
+    known = []  # paxml's flags, parsed later.
+    err = io.StringIO()
+    with mock.patch.dict(sys.modules, {'__main__': fake_main}), \
+         mock.patch.object(console, '_paxml_job',
+                           lambda: known[0] if known else None), \
+         contextlib.redirect_stderr(err):
+      self.assertTrue(console.attach_to_paxml_main())
+      self.assertFalse(console.attach_to_paxml_main())  # Once.
+      absl_logging.info('Registered-style info before the flags')
+      known.append((job, 'pax.log'))
+      absl_logging.info('info once the job dir is known')
+      self.assertFalse(os.path.exists(job))  # paxml has not created it.
+      os.makedirs(job)
+      absl_logging.info('info after paxml created the job dir')
+      absl_logging.warning('a warning')
+    log = open(os.path.join(job, 'logs', 'pax.log')).read()
+    for text in ('before the flags', 'once the job dir is known',
+                 'after paxml created', 'a warning'):
+      self.assertIn(text, log)
+    lines = err.getvalue().splitlines()
+    self.assertEqual(lines[0], f'Log: {job}/logs/pax.log')
+    self.assertLen(lines, 2)
+    self.assertIn('a warning', lines[1])
 
   def test_host_log_names(self):
     job = tempfile.mkdtemp()

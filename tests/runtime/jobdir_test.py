@@ -53,8 +53,9 @@ def _task(steps: int):
 
 
 def _prepare(job, steps=10, shapes=None, this='exp B'):
-  jobdir.prepare(job, task_p=_task(steps),
-                 shapes_fn=lambda: shapes or _STATE['shapes'], this=this)
+  return jobdir.prepare(job, task_p=_task(steps),
+                        shapes_fn=lambda: shapes or _STATE['shapes'],
+                        this=this)
 
 
 def _fork_holder(job):
@@ -137,15 +138,19 @@ class PrepareTest(absltest.TestCase):
 
   def test_fresh_dir_is_locked_and_named(self):
     job = os.path.join(tempfile.mkdtemp(), 'job')
-    _prepare(job, this='exp A')
+    self.assertIsNone(_prepare(job, this='exp A'))  # Nothing to resume.
     self.assertEqual(jobdir.holder(job)['pid'], os.getpid())
     with open(os.path.join(job, jobdir.IDENTITY_NAME)) as f:
       self.assertEqual(json.load(f)['experiment'], 'exp A')
 
   def test_resume_keeps_everything(self):
     job = _job()
-    _prepare(job)
+    resumed = _prepare(job)
     self.assertEqual(checkpoints.steps(job), [3, 7])
+    # The checkpoint the run resumes from (its first console line names it).
+    self.assertEqual(resumed.step, 7)
+    self.assertEqual(os.path.basename(str(resumed.path)),
+                     'checkpoint_00000007')
 
   def test_other_experiment_named_in_one_line(self):
     job = _job()

@@ -16,6 +16,8 @@ from tests.weights import import_util as iu
 from tests.weights import reference as ref
 from vit22b_pax.runtime import checkpoints
 from vit22b_pax.runtime import experiment
+from vit22b_pax.runtime import integrity
+from vit22b_pax.tools import import_weights
 
 
 def _npz(pooling, classes=5, drop_head=False):
@@ -67,6 +69,46 @@ class ImportWeightsTest(absltest.TestCase):
       self.assertEqual(parsed.kwargs['pretrain_dir'], job)
       self.assertEqual(parsed.kwargs['source'], source)
     experiment.resolve(call).task()  # Builds (the data dir is a stand-in).
+
+  def test_checkpoint_has_the_integrity_manifest(self):
+    rc, _, err, job = iu.run_import('--format', 'big_vision', '--src',
+                                    _npz('gap'))
+    self.assertEqual(rc, 0, err)
+    ckpt = checkpoints.resolve(job)
+    self.assertTrue(integrity.manifest_path(ckpt).exists())
+    verdict = integrity.verify(ckpt, 'checksum')
+    self.assertTrue(verdict.ok and verdict.manifest, verdict.describe())
+
+  def test_printed_commands_fit_the_machine(self):
+    # The test machine has no accelerator: CPU-sized commands by default.
+    self.assertEqual(import_weights.default_size(), 'smoke')
+    rc, out, err, job = iu.run_import('--format', 'big_vision', '--src',
+                                      _npz('gap'))
+    self.assertEqual(rc, 0, err)
+    commands = json.load(open(os.path.join(job, 'import.json')))['commands']
+    for key in ('predict', 'export', 'linear_probe', 'finetune'):
+      self.assertTrue(commands[key].startswith('.venv/bin/python -m '),
+                      commands[key])
+    self.assertIn('Sized for this CPU', out)
+    steps, batch = import_weights.CPU_RUN
+    for key in ('linear_probe', 'finetune'):
+      call = commands[key].split('--fdl=config:')[1].rstrip('"')
+      kwargs = fdl_flag_utils.CallExpression.parse(call).kwargs
+      self.assertEqual((kwargs['size'], kwargs['steps'],
+                        kwargs['batch_size']), ('smoke', steps, batch))
+      self.assertNotIn('image_size', kwargs)  # The source's resolution.
+      exp = experiment.resolve(call)
+      self.assertEqual(exp.task().train.num_train_steps, steps)
+      self.assertEqual([d.batch_size for d in exp.train_datasets()], [batch])
+      self.assertEqual(exp.get_input_specs_provider_params().batch_size,
+                       batch)
+    # An accelerator-sized import keeps the size's own run.
+    rc, out, err, job = iu.run_import('--format', 'big_vision', '--src',
+                                      _npz('gap'), '--size', 'b16')
+    self.assertEqual(rc, 0, err)
+    commands = json.load(open(os.path.join(job, 'import.json')))['commands']
+    self.assertNotIn('batch_size', commands['linear_probe'])
+    self.assertIn("size='b16'", commands['linear_probe'])
 
   def test_refuses_a_directory_with_checkpoints(self):
     rc, _, err, job = iu.run_import('--format', 'big_vision', '--src',

@@ -4,13 +4,11 @@ r"""Registered stability and architecture ablations
 (recipes: `fiddle_configs.ablations`; the tools sweep their arguments).
 """
 
-from paxml import experiment_registry
-
 from fiddle_configs import ablations
 from vit22b_pax.runtime import experiment
 
 
-@experiment_registry.register
+@experiment.register
 class QkNormStability(experiment.RecipeExperiment):
   """The QK-norm stability job with QK-norm, at learning rate 0.03; swept
   with and without QK-norm by `tools/qknorm_sweep`."""
@@ -18,7 +16,7 @@ class QkNormStability(experiment.RecipeExperiment):
   ARGS = {'qk_norm': True}
 
 
-@experiment_registry.register
+@experiment.register
 class ArchitectureTiny(experiment.RecipeExperiment):
   """The architecture-table job (parallel fused block); the other blocks are
   `block=` arguments (`tools/ablation_table`)."""

@@ -6,20 +6,18 @@ r"""Registered distillation experiments (recipe: `fiddle_configs.distill`).
       --fdl=config:fiddle_configs.distill.distill(size='tiny',pretrain_dir='runs/pretrain')
 """
 
-from paxml import experiment_registry
-
 from fiddle_configs import distill
 from vit22b_pax.runtime import experiment
 
 
-@experiment_registry.register
+@experiment.register
 class ProceduralDistillTiny(experiment.RecipeExperiment):
   """Distils the tiny pretraining run (4 x 128) into a 2 x 64 student."""
   RECIPE = distill.distill
   ARGS = {'size': 'tiny'}
 
 
-@experiment_registry.register
+@experiment.register
 class ProceduralStudentScratchTiny(experiment.RecipeExperiment):
   """The same 2 x 64 student trained from scratch (the baseline)."""
   RECIPE = distill.distill

@@ -7,13 +7,11 @@ r"""Registered pretraining with few-shot evaluation (recipe:
       --job_log_dir=runs/pretrain_fewshot
 """
 
-from paxml import experiment_registry
-
 from fiddle_configs import fewshot
 from vit22b_pax.runtime import experiment
 
 
-@experiment_registry.register
+@experiment.register
 class ProceduralTinyFewshot(experiment.RecipeExperiment):
   """The tiny pretraining job (`make train`) plus 1/5/10/25-shot linear
   evaluation on the procedural data at every eval interval."""

@@ -8,13 +8,11 @@ the recipe,
       --fdl=config:fiddle_configs.finetune.linear_probe(size='tiny',pretrain_dir='runs/pretrain')
 """
 
-from paxml import experiment_registry
-
 from fiddle_configs import finetune
 from vit22b_pax.runtime import experiment
 
 
-@experiment_registry.register
+@experiment.register
 class ProceduralFinetuneTiny(experiment.RecipeExperiment):
   """Fine-tunes the tiny pretraining run at 48 px (posemb 4x4 -> 6x6), new
   zero-initialised softmax head."""
@@ -22,14 +20,14 @@ class ProceduralFinetuneTiny(experiment.RecipeExperiment):
   ARGS = {'size': 'tiny', 'image_size': 48}
 
 
-@experiment_registry.register
+@experiment.register
 class ProceduralLinearProbeTiny(experiment.RecipeExperiment):
   """Linear probe on frozen features of the tiny pretraining run."""
   RECIPE = finetune.linear_probe
   ARGS = {'size': 'tiny'}
 
 
-@experiment_registry.register
+@experiment.register
 class FashionMnistLinearProbeTiny(experiment.RecipeExperiment):
   """Linear probe of the Fashion-MNIST tiny pretraining run."""
   RECIPE = finetune.linear_probe

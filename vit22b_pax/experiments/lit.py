@@ -6,13 +6,11 @@ r"""Registered LiT experiment (recipe: `fiddle_configs.lit`).
       --fdl=config:fiddle_configs.lit.lit(size='tiny',pretrain_dir='runs/pretrain')
 """
 
-from paxml import experiment_registry
-
 from fiddle_configs import lit
 from vit22b_pax.runtime import experiment
 
 
-@experiment_registry.register
+@experiment.register
 class ProceduralLiTTiny(experiment.RecipeExperiment):
   """LiT on the tiny pretraining run's locked image tower: captions from
   the procedural attributes, zero-shot accuracy over the 8 shape names."""

@@ -6,13 +6,11 @@ r"""Registered pretraining experiments (recipe: `fiddle_configs.pretrain`).
       --job_log_dir=runs/pretrain
 """
 
-from paxml import experiment_registry
-
 from fiddle_configs import pretrain
 from vit22b_pax.runtime import experiment
 
 
-@experiment_registry.register(tags=['smoke_test_abstract_init'])
+@experiment.register(tags=['smoke_test_abstract_init'])
 class ViT22BPaper(experiment.RecipeExperiment):
   """ViT-22B/14 as in the paper: 224 px, global batch 65,536, 177k steps,
   sigmoid loss, bf16, mesh [1, 64, 16] (FSDP over data, tensor parallel over
@@ -22,7 +20,7 @@ class ViT22BPaper(experiment.RecipeExperiment):
   ARGS = {'size': 'paper', 'data': 'tfds'}
 
 
-@experiment_registry.register
+@experiment.register
 class ProceduralB16(experiment.RecipeExperiment):
   """ViT-B/16 with the ViT-22B block on 224 px procedural images, batch 1024
   (one accelerator)."""
@@ -30,7 +28,7 @@ class ProceduralB16(experiment.RecipeExperiment):
   ARGS = {'size': 'b16'}
 
 
-@experiment_registry.register
+@experiment.register
 class ProceduralTiny(experiment.RecipeExperiment):
   """The default job (`make train`): 4 x 128 model, 32 px procedural images
   (patch 8), 8 shape classes, batch 64, 2000 steps; CPU minutes."""
@@ -38,14 +36,14 @@ class ProceduralTiny(experiment.RecipeExperiment):
   ARGS = {'size': 'tiny'}
 
 
-@experiment_registry.register
+@experiment.register
 class FashionMnistTiny(experiment.RecipeExperiment):
   """The tiny model on real images: Fashion-MNIST at 28 px (patch 4)."""
   RECIPE = pretrain.pretrain
   ARGS = {'size': 'tiny', 'data': 'fashion_mnist'}
 
 
-@experiment_registry.register
+@experiment.register
 class ProceduralTinyCollective(experiment.RecipeExperiment):
   """The tiny job tensor-parallel over 4 devices with ring collective
   matmuls, mesh [1, 2, 4] (8 devices; on CPU set
@@ -54,7 +52,7 @@ class ProceduralTinyCollective(experiment.RecipeExperiment):
   ARGS = {'size': 'tiny', 'mesh': (1, 2, 4), 'collective_matmul': 'auto'}
 
 
-@experiment_registry.register
+@experiment.register
 class CueConflict16Untrained(experiment.RecipeExperiment):
   """A randomly initialised small model with a native 16-way head over the
   cue-conflict categories, to run `tools/run_stimuli` end to end on the real

@@ -7,13 +7,11 @@ the pretraining run; give it to the recipe,
       --fdl=config:fiddle_configs.video.video(size='tiny',pretrain_dir='runs/pretrain')
 """
 
-from paxml import experiment_registry
-
 from fiddle_configs import video
 from vit22b_pax.runtime import experiment
 
 
-@experiment_registry.register
+@experiment.register
 class ProceduralVideoTiny(experiment.RecipeExperiment):
   """Moving shapes (8 frames of 32 px, 4 shapes x 4 motions) on the frozen
   tiny pretraining encoder; MAP over all frames x tokens."""
@@ -21,7 +19,7 @@ class ProceduralVideoTiny(experiment.RecipeExperiment):
   ARGS = {'size': 'tiny'}
 
 
-@experiment_registry.register
+@experiment.register
 class ProceduralVideoTinyTransformer(experiment.RecipeExperiment):
   """As ProceduralVideoTiny with the factorised temporal transformer head
   over per-frame embeddings."""
@@ -29,14 +27,14 @@ class ProceduralVideoTinyTransformer(experiment.RecipeExperiment):
   ARGS = {'size': 'tiny', 'head': 'transformer'}
 
 
-@experiment_registry.register
+@experiment.register
 class ProceduralVideoTinySingleFrame(experiment.RecipeExperiment):
   """Baseline: the ProceduralVideoTiny head on the middle frame only."""
   RECIPE = video.video
   ARGS = {'size': 'tiny', 'frames': 'middle'}
 
 
-@experiment_registry.register
+@experiment.register
 class ProceduralVideoTinyRandomEncoder(experiment.RecipeExperiment):
   """Baseline: the ProceduralVideoTiny head on a frozen randomly initialised
   encoder (no checkpoint needed)."""
@@ -44,7 +42,7 @@ class ProceduralVideoTinyRandomEncoder(experiment.RecipeExperiment):
   ARGS = {'size': 'tiny', 'encoder_init': 'random'}
 
 
-@experiment_registry.register
+@experiment.register
 class ProceduralVideoB16(experiment.RecipeExperiment):
   """Accelerator-sized: 16 frames of 224 px, 6 shapes x 6 motions, on the
   frozen b16 pretraining encoder, 256 clips per step."""

@@ -116,6 +116,7 @@ class TrainAndEvalExecutor(executors.DefaultExecutor):
                    'no eval data).')
     job = self._job_log_dir
     lines += [f'Checkpoints: {job / "checkpoints"}',
-              f'TensorBoard: tensorboard --logdir {job / "summaries"}',
+              'TensorBoard: .venv/bin/tensorboard --logdir '
+              f'{job / "summaries"}',
               '=' * 72]
     return '\n'.join(lines)

@@ -29,12 +29,15 @@ damaged checkpoints, nothing left to train).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
+import io
 import re
 import sys
 from typing import Any, Callable, Mapping, Sequence
 
+from absl import logging
 import fiddle as fdl
 from fiddle._src.absl_flags import utils as fdl_flag_utils
 import jax
@@ -47,6 +50,9 @@ from praxis import base_hyperparams
 from praxis import base_input
 from praxis import pax_fiddle
 
+from vit22b_pax.runtime import checkpoints
+from vit22b_pax.runtime import console
+from vit22b_pax.runtime import data_check
 from vit22b_pax.runtime import eval_program as eval_program_lib
 from vit22b_pax.runtime import executor as executor_lib
 from vit22b_pax.runtime import integrity
@@ -54,6 +60,11 @@ from vit22b_pax.runtime import jobdir
 from vit22b_pax.runtime import posemb_warm_start
 from vit22b_pax.runtime import train_program as train_program_lib
 from vit22b_pax.runtime import warm_start
+
+# Under `python -m paxml.main`: paxml's log to <job_log_dir>/logs/pax.log,
+# WARNING+ on the console (this module is imported while paxml parses
+# --fdl=config: or imports an --exp module).
+console.attach_to_paxml_main()
 
 # Fiddle flags paxml ignores when --exp is given (legacy --fdl.X=v arrives as
 # --fdl_set after absl_flags.flags_parser).
@@ -106,6 +117,7 @@ class ViT22BExperiment(parameterized_experiment.ParameterizedExperiment):
         'checksum' (sizes and CRC-32 of every file), 'size' (sizes only, no
         data read) or 'off'.
     """
+    console.attach_to_paxml_main()
     super().__init__(task=task, train_datasets=train_datasets,
                      eval_datasets=eval_datasets,
                      input_specs_provider=input_specs_provider)
@@ -141,24 +153,54 @@ class ViT22BExperiment(parameterized_experiment.ParameterizedExperiment):
     super().validate()
     check_flags(self)
     check_consistency(self)
+    job_log_dir = training_job_dir()
+    try:
+      data_check.check_inputs(
+          list(self.train_datasets()) + list(self.eval_datasets()))
+    except ValueError as e:
+      if job_log_dir is None:  # Library use: the exception itself.
+        raise
+      raise data_check.InputError(str(e)) from None
     # paxml's setup_jax (run before this) logs every compilation.
     jax.config.update('jax_log_compiles', self._log_compiles)
-    job_log_dir = training_job_dir()
     if job_log_dir is not None:
       jobdir.check_sources(job_log_dir,
                            warm_start.source_dirs(self.task()))
     specs_p = self.get_input_specs_provider_params()
     # Pins each warm-start source to its newest intact step (or the step
     # asked for) before the position-embedding check reads that step.
-    warm_start.validate(self.task(), specs_p,
-                        level=self._checkpoint_verification)
+    sources = warm_start.validate(self.task(), specs_p,
+                                  level=self._checkpoint_verification)
     posemb_warm_start.validate(self.task(), specs_p)
-    if job_log_dir is not None:
-      jobdir.prepare(
+    if job_log_dir is None:
+      return
+    try:
+      resumed = jobdir.prepare(
           job_log_dir, task_p=self.task(),
           shapes_fn=lambda: warm_start.model_shapes(self.task().model,
                                                     specs_p),
           this=describe(self), level=self._checkpoint_verification)
+    except jobdir.NothingToTrain as done:
+      console.emit(done.message)
+      raise
+    console.emit(start_line(self.task().train.num_train_steps, resumed,
+                            sources))
+
+
+def start_line(total: int, resumed: checkpoints.Checkpoint | None,
+               sources: list[checkpoints.Checkpoint]) -> str:
+  """The run's first console line: where its state comes from.
+
+  paxml applies warm-start rules only when the job has no checkpoint of its
+  own, so a resumed warm-started job resumes (and says so).
+  """
+  if resumed is not None:
+    return (f'[resume] from step {resumed.step} of {total}: checkpoint '
+            f'{resumed.path}')
+  if sources:
+    where = ', '.join(f'{c.path} (step {c.step})' for c in sources)
+    return f'[warm start] from {where}; training {total} steps'
+  return f'[start] training {total} steps from scratch'
 
 
 def training_job_dir(flag_values: Any = None) -> str | None:
@@ -227,7 +269,7 @@ def check_flags(exp: base_experiment.BaseExperiment,
   fv = flags.FLAGS if flag_values is None else flag_values
   if not fv.is_parsed() or 'exp' not in fv or fv['exp'].value is None:
     return
-  ignored = [f'--{name}' for name in _FIDDLE_FLAGS
+  ignored = [_typed(name, fv) for name in _FIDDLE_FLAGS
              if name in fv and fv[name].present]
   if not ignored:
     return
@@ -238,6 +280,20 @@ def check_flags(exp: base_experiment.BaseExperiment,
   raise ValueError(
       f'--exp={fv["exp"].value} ignores {", ".join(ignored)}: paxml applies '
       f'no fiddle override to an --exp experiment.{hint}')
+
+
+def _typed(name: str, fv: Any) -> str:
+  """A fiddle flag as the user typed it: `--fdl.PATH=V` arrives as
+  `--fdl_set=PATH=V` (absl_flags.flags_parser), which nobody types. (Only
+  fdl_set's value is read: reading --fdl's builds its config.)"""
+  if name == 'fdl_set' and not any(a.startswith('--fdl_set')
+                                   for a in sys.argv):
+    value = fv[name].value
+    values = value if isinstance(value, (list, tuple)) else [value]
+    paths = [str(v).split('=', 1)[0] for v in values if v]
+    if paths:
+      return ', '.join(f'--fdl.{p}' for p in paths)
+  return f'--{name}'
 
 
 class RecipeExperiment(ViT22BExperiment):
@@ -291,8 +347,26 @@ class RecipeExperiment(ViT22BExperiment):
           f'{type(self).__name__} is a registered experiment; it has no '
           f'setting {name!r} to override. Override its recipe instead: '
           f'--fdl=config:{self.expression()} --fdl=set:PATH=VALUE (e.g. '
-          'task.train.num_train_steps=100).')
+          'task.train.learner.optimizer.learning_rate=3e-4; the run length '
+          'is the recipe\'s steps= argument).')
     super().__setattr__(name, value)
+
+
+def register(cls: type[RecipeExperiment] | None = None, *,
+             tags: Sequence[str] | None = None):
+  """paxml's `experiment_registry.register` (same arguments), with its
+  `Registered experiment ...` stderr line sent to the log (INFO) instead:
+  every run imports a module of several experiments."""
+
+  def wrap(c):
+    out = io.StringIO()
+    with contextlib.redirect_stderr(out):
+      experiment_registry.register(c, tags=list(tags) if tags else None)
+    if out.getvalue().strip():
+      logging.info('%s', out.getvalue().strip())
+    return c
+
+  return wrap(cls) if cls is not None else wrap
 
 
 def _is_class_name(name: str) -> bool:

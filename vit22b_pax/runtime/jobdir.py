@@ -19,7 +19,8 @@ up JAX and before it writes anything to `--job_log_dir`:
      run resumes from the intact one, saying so;
   4. checkpoints of another experiment (other variables or shapes than this
      task's model) are refused in one line naming both experiments;
-  5. a run already at or past `num_train_steps` says so and exits 0.
+  5. a run already at or past `num_train_steps` says so and exits 0
+     (`NothingToTrain`; the caller prints its message).
 
 With these, `<job_log_dir>/checkpoints` (the only folder paxml's checkpoint
 manager lists and garbage-collects) holds only this experiment's
@@ -48,7 +49,6 @@ from etils import epath
 import jax
 
 from vit22b_pax.runtime import checkpoints
-from vit22b_pax.runtime import console
 from vit22b_pax.runtime import integrity
 
 LOCK_NAME = 'job.lock'
@@ -316,14 +316,15 @@ def _done(job: epath.Path, num_train_steps: int) -> None:
   found = checkpoints.steps(job / 'checkpoints')
   if found and found[-1] >= num_train_steps:
     message = (f'{job}: already at step {found[-1]} of {num_train_steps}, '
-               'nothing to train (raise num_train_steps to train further).')
-    console.emit(message)
+               'nothing to train (raise the recipe\'s steps= argument to '
+               'train further).')
     logging.info('%s', message)
     raise NothingToTrain(message)
 
 
 def prepare(job_log_dir: epath.PathLike, *, task_p: Any,
-            shapes_fn: Any, this: str, level: str = 'checksum') -> None:
+            shapes_fn: Any, this: str, level: str = 'checksum'
+            ) -> checkpoints.Checkpoint | None:
   """All job-directory checks; see the module docstring.
 
   Args:
@@ -334,6 +335,10 @@ def prepare(job_log_dir: epath.PathLike, *, task_p: Any,
     this: how to name this experiment in messages.
     level: checkpoint verification level (`integrity.LEVELS`).
 
+  Returns:
+    The checkpoint the run resumes from (None: it starts from scratch or a
+    warm start; on processes other than 0 always None).
+
   Raises:
     ValueError: see the module docstring.
     NothingToTrain: (exit 0) the run is already at its last step.
@@ -342,10 +347,11 @@ def prepare(job_log_dir: epath.PathLike, *, task_p: Any,
   integrity.check_level(level)
   job = epath.Path(job_log_dir)
   check_sources(job, warm_start.source_dirs(task_p))
+  resumed = None
   if jax.process_index() == 0:
     acquire(job)
     try:
-      _check_own(job, task_p, shapes_fn, this, level)
+      resumed = _check_own(job, task_p, shapes_fn, this, level)
     except BaseException:
       release(job, remove_if_empty=True)
       raise
@@ -354,12 +360,14 @@ def prepare(job_log_dir: epath.PathLike, *, task_p: Any,
     multihost_utils.sync_global_devices(f'vit22b:jobdir:{job}')
     if jax.process_index() != 0:
       _done(job, task_p.train.num_train_steps)
+  return resumed
 
 
 def _check_own(job: epath.Path, task_p: Any, shapes_fn: Any, this: str,
-               level: str) -> None:
+               level: str) -> checkpoints.Checkpoint | None:
   ckpt_dir = job / 'checkpoints'
   found = checkpoints.list_checkpoints(ckpt_dir)
+  intact = None
   if found:
     intact, damaged = integrity.newest_intact(ckpt_dir, level)
     reference = intact
@@ -389,3 +397,4 @@ def _check_own(job: epath.Path, task_p: Any, shapes_fn: Any, this: str,
                       'checkpoint.', intact.step, intact.path)
   _done(job, task_p.train.num_train_steps)
   _write_identity(job, this, task_p.name)
+  return intact

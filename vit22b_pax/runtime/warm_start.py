@@ -92,7 +92,7 @@ def model_shapes(model_p: pax_fiddle.Config,
 
 
 def validate(task_p: pax_fiddle.Config, specs_p: pax_fiddle.Config,
-             level: str = 'checksum') -> None:
+             level: str = 'checksum') -> list[checkpoints.Checkpoint]:
   """Checks every source of `task_p` before anything is written, and pins
   each source's rules to the step checked (in place).
 
@@ -100,6 +100,9 @@ def validate(task_p: pax_fiddle.Config, specs_p: pax_fiddle.Config,
     task_p: the task config (its rules are updated).
     specs_p: the input specs of the task.
     level: checkpoint verification level (`integrity.LEVELS`).
+
+  Returns:
+    The source checkpoints paxml will load (one per source).
 
   Raises:
     ValueError: a source was not given, has no checkpoint (or not the step
@@ -109,10 +112,11 @@ def validate(task_p: pax_fiddle.Config, specs_p: pax_fiddle.Config,
   """
   rules = task_p.train.init_from_checkpoint_rules or {}
   if not rules:
-    return
+    return []
   if UNSET in rules:
     checkpoints.resolve(None)  # Raises, saying how to give the source.
   shapes = model_shapes(task_p.model, specs_p)
+  selected = []
   for ckpt_dir, rules_p in rules.items():
     ckpt, damaged = integrity.select(ckpt_dir, rules_p.step, level)
     if damaged:
@@ -125,3 +129,5 @@ def validate(task_p: pax_fiddle.Config, specs_p: pax_fiddle.Config,
         shapes, checkpoints.variables(ckpt), rules_p.load_rules,
         rules_p.ignore_rules or (),
         where=f'Checkpoint {str(ckpt.path)!r} (step {ckpt.step})')
+    selected.append(ckpt)
+  return selected

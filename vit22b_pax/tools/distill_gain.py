@@ -92,7 +92,8 @@ def _pm(s: Mapping) -> str:
 
 def markdown(rows: Sequence[Mapping], summary: Mapping, args) -> str:
   lines = [
-      f'Measured with `python -m vit22b_pax.tools.distill_gain --steps '
+      'Measured with `.venv/bin/python -m vit22b_pax.tools.distill_gain '
+      '--steps '
       f'{args.steps} --seeds {",".join(str(s) for s in args.seeds)} '
       f'--learning_rate {args.learning_rate:g}` on {platform.machine()} CPU '
       f'({os.cpu_count()} cores, shared), float32; test split of '

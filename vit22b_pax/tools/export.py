@@ -32,6 +32,7 @@ from typing import Any, Sequence
 
 import jax.numpy as jnp
 
+from vit22b_pax.runtime import console
 from vit22b_pax.runtime import restore
 from vit22b_pax.weights import classifier_fn
 
@@ -89,6 +90,7 @@ def export_saved_model(experiment: Any, job_log_dir: str, out_dir: str, *,
 
 
 def main(argv=None) -> int:
+  console.quiet_harmless()  # orbax's legacy-API notices.
   p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
   p.add_argument('--exp', required=True,
                  help='registered experiment or recipe call')

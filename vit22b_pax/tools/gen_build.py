@@ -161,7 +161,8 @@ def main(argv=None) -> int:
   path = ROOT / 'BUILD'
   if args.check:
     if path.read_text() != text:
-      print('BUILD is stale: run python -m vit22b_pax.tools.gen_build',
+      print('BUILD is stale: run .venv/bin/python -m '
+            'vit22b_pax.tools.gen_build',
             file=sys.stderr)
       return 1
     return 0

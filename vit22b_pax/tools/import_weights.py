@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 r"""Imports a public ViT checkpoint (big_vision .npz, timm .safetensors).
 
-  python -m vit22b_pax.tools.import_weights --format big_vision \
+  .venv/bin/python -m vit22b_pax.tools.import_weights --format big_vision \
       --src augreg_B_16-i21k-...-res_224.npz --variant B/16 \
       [--image_size 384] --job_log_dir runs/vit_b16
-  python -m vit22b_pax.tools.import_weights --format timm \
+  .venv/bin/python -m vit22b_pax.tools.import_weights --format timm \
       --src model.safetensors --variant B/16 --normalization inception \
       --job_log_dir runs/vit_b16_timm
 
@@ -18,7 +18,11 @@ tensor against the variant, maps it into our encoder's standard-ViT mode
 order 1; timm: bicubic with antialiasing, as each codebase does), folds the
 input normalisation into the patch embedding, writes a paxml checkpoint
 (step 0) to `<job_log_dir>/checkpoints` and `import.json` next to it, and
-prints the recipe calls that use it: predict, probe, fine-tune, export.
+prints the commands that use it: predict, probe, fine-tune, export. The
+probe and fine-tune commands fit the machine: without an accelerator
+(`jax.devices()[0].platform == 'cpu'`) they are CPU-sized (`--size smoke`:
+20 steps of batch 8, fine-tuning at the source's resolution); with one, the
+`b16` run.
 """
 
 from __future__ import annotations
@@ -28,8 +32,11 @@ import dataclasses
 import sys
 from typing import Any
 
+import jax
+
 from fiddle_configs import public
 from vit22b_pax.layers import variants
+from vit22b_pax.runtime import console
 from vit22b_pax.tools import runs
 from vit22b_pax.weights import big_vision
 from vit22b_pax.weights import layout
@@ -37,6 +44,10 @@ from vit22b_pax.weights import timm
 from vit22b_pax.weights import writer
 
 FORMATS = ('big_vision', 'timm')
+# How printed commands start (README's convention: the repository's venv).
+PYTHON = '.venv/bin/python'
+# The printed probe / fine-tune on a CPU: (steps, batch_size).
+CPU_RUN = (20, 8)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -69,8 +80,10 @@ def parse_args(argv=None) -> argparse.Namespace:
   p.add_argument('--loss', choices=('softmax', 'sigmoid'), default='softmax',
                  help='softmax (single-label heads) or sigmoid (multi-label '
                  'pretraining heads, e.g. ImageNet-21k)')
-  p.add_argument('--size', default='b16',
-                 help='run size of the printed recipes (common.SCALES)')
+  p.add_argument('--size', default=None,
+                 help='run size of the printed recipes (common.SCALES); '
+                 'default: smoke (20 steps of batch 8) on a CPU, b16 with '
+                 'an accelerator')
   p.add_argument('--scan', action='store_true',
                  help='stack the blocks with nn.scan (large models)')
   p.add_argument('--job_log_dir', required=True)
@@ -126,30 +139,42 @@ def recipe_args(args: argparse.Namespace, imported: layout.Imported
   return out
 
 
+def default_size() -> str:
+  """'smoke' without an accelerator, else 'b16'."""
+  return 'smoke' if jax.devices()[0].platform == 'cpu' else 'b16'
+
+
 def next_commands(size: str, source_args: dict[str, Any], job_log_dir: str
                   ) -> dict[str, str]:
-  """The commands that use the imported checkpoint."""
+  """The commands that use the imported checkpoint (CPU-sized at 'smoke':
+  `CPU_RUN` steps and batch, fine-tuning at the source's resolution)."""
   exp = runs.recipe_call(public.vit, size=size, **source_args)
   src = public.source(**source_args)
+  small = {}
+  ft_size = None
+  if size == 'smoke':
+    small = {'steps': CPU_RUN[0], 'batch_size': CPU_RUN[1]}
+  else:
+    ft_size = source_args['image_size'] * 3 // 2
+    ft_size -= ft_size % src['patch']
+  data = {'data': 'image_folder', 'data_dir': '/data/my_images',
+          'num_classes': 10}
   probe = runs.recipe_call(
-      'fiddle_configs.finetune.linear_probe', size=size, data='image_folder',
-      data_dir='/data/my_images', num_classes=10, pretrain_dir=job_log_dir,
-      source=src)
-  ft_size = source_args['image_size'] * 3 // 2
-  ft_size -= ft_size % public.source(**source_args)['patch']
-  finetune = runs.recipe_call(
-      'fiddle_configs.finetune.finetune', size=size, data='image_folder',
-      data_dir='/data/my_images', num_classes=10, image_size=ft_size,
+      'fiddle_configs.finetune.linear_probe', size=size, **data, **small,
       pretrain_dir=job_log_dir, source=src)
+  ft_args = {'image_size': ft_size} if ft_size else {}
+  finetune = runs.recipe_call(
+      'fiddle_configs.finetune.finetune', size=size, **data, **ft_args,
+      **small, pretrain_dir=job_log_dir, source=src)
   return {
-      'predict': (f'python -m vit22b_pax.tools.predict --exp="{exp}" '
+      'predict': (f'{PYTHON} -m vit22b_pax.tools.predict --exp="{exp}" '
                   f'--job_log_dir={job_log_dir} [--labels labels.txt] '
                   'IMAGE...'),
-      'export': (f'python -m vit22b_pax.tools.export --exp="{exp}" '
+      'export': (f'{PYTHON} -m vit22b_pax.tools.export --exp="{exp}" '
                  f'--job_log_dir={job_log_dir} --out {job_log_dir}/saved_model'),
-      'linear_probe': (f'python -m vit22b_pax.main --job_log_dir=runs/probe '
+      'linear_probe': (f'{PYTHON} -m vit22b_pax.main --job_log_dir=runs/probe '
                        f'"--fdl=config:{probe}"'),
-      'finetune': (f'python -m vit22b_pax.main --job_log_dir=runs/finetune '
+      'finetune': (f'{PYTHON} -m vit22b_pax.main --job_log_dir=runs/finetune '
                    f'"--fdl=config:{finetune}"'),
       'experiment': exp,
       'source': repr(src),
@@ -157,7 +182,10 @@ def next_commands(size: str, source_args: dict[str, Any], job_log_dir: str
 
 
 def main(argv=None) -> int:
+  console.quiet_harmless()  # orbax's legacy-API notices.
   args = parse_args(argv)
+  if args.size is None:
+    args.size = default_size()
   try:
     imported = read(args)
     source_args = recipe_args(args, imported)
@@ -192,6 +220,10 @@ def main(argv=None) -> int:
     print(f'\n{key}:\n  {commands[key]}')
   print('\n(linear_probe / finetune: put your data_dir and num_classes in '
         'place of /data/my_images and 10.)')
+  if args.size == 'smoke':
+    print(f'(Sized for this CPU: {CPU_RUN[0]} steps of batch {CPU_RUN[1]}; '
+          'with an accelerator, import with --size b16 or drop steps= and '
+          'batch_size=.)')
   return 0
 
 

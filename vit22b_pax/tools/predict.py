@@ -32,6 +32,7 @@ import sys
 
 import numpy as np
 
+from vit22b_pax.runtime import console
 from vit22b_pax.runtime import restore
 
 
@@ -81,6 +82,7 @@ def top_k(probs: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
 
 
 def main(argv=None) -> int:
+  console.quiet_harmless()  # orbax's legacy-API notices.
   p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
   p.add_argument('--exp', required=True,
                  help='registered experiment or recipe call')

@@ -146,7 +146,8 @@ def markdown(rows: list[dict], args) -> str:
   distill_from = (f' --distill_json {args.distill_json}'
                   if getattr(args, 'distill_json', None) else '')
   lines = [
-      f'Measured with `python -m vit22b_pax.tools.results --steps {args.steps}'
+      'Measured with `.venv/bin/python -m vit22b_pax.tools.results '
+      f'--steps {args.steps}'
       f' --warm_steps {args.warm_steps}{distill_from}` on '
       f'{platform.machine()} CPU ({os.cpu_count()} cores), float32; one run '
       'each unless a row gives mean ± standard deviation over seeds.', '',

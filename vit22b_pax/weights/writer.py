@@ -3,7 +3,8 @@
 """Writes imported weights as a paxml checkpoint of a recipe's experiment.
 
 The checkpoint is what a paxml training job of that experiment would write at
-step 0, through paxml's own writer (`paxml.checkpoints.save_checkpoint`:
+step 0 (integrity manifest included, `runtime/integrity.py`), through paxml's
+own writer (`paxml.checkpoints.save_checkpoint`:
 orbax, GDA for our pjit models, paxml's metadata with the train state's
 shapes): the model variables are the imported ones, the optimizer states
 are the learner's initial states (`SingleTask.create_train_state`). So
@@ -29,6 +30,7 @@ from praxis import pax_fiddle
 
 from vit22b_pax.runtime import checkpoints
 from vit22b_pax.runtime import experiment as experiment_lib
+from vit22b_pax.runtime import integrity
 from vit22b_pax.runtime import restore
 from vit22b_pax.weights import layout
 
@@ -164,4 +166,7 @@ def write(imported: layout.Imported, exp_cfg: pax_fiddle.Config,
   if got != expected:
     raise ValueError(f'{str(written.path)!r}: wrote {got} parameter values, '
                      f'expected {expected}.')
+  # The integrity manifest every training save gets (runtime/integrity.py),
+  # so predict / warm starts verify it like any other checkpoint.
+  integrity.write_manifest(written, 'checksum')
   return written
