@@ -37,6 +37,24 @@ w_in[:, n] = [q_n | k_n | v_n | mlp_n], mlp_n = MLP units n*G .. (n+1)*G - 1,
 so tensor parallelism over heads gives every device whole heads and a
 matching MLP slice.
 
+How the fused block splits (`Ops.split_weights`):
+* weights (default): q, k, v and the MLP pre-activation come out of four
+  matmuls against the segments w_in[..., :H], [H:2H], [2H:3H], [3H:] (the
+  same columns, so the same numbers as one matmul), and the output is two
+  matmuls, context x w_out[:, :H] + GELU x w_out[:, H:], added into one
+  result. Every activation flows as in the unfused block; the cost is one
+  copy of each fused weight forward and one concatenation of its gradient
+  backward (`split_segments`), independent of the batch.
+* activations: one matmul per fused weight, the [B, T, N, E] result split
+  into q / k / v / MLP and [context, GELU] concatenated before the output
+  matmul. For matmul hooks that run one collective per call (the ring
+  collective matmuls): one ring per fused weight instead of six. The split's
+  gradient is one concatenation (`split_segments`), not four padded copies.
+Splitting the activations with jnp.split made XLA:CPU slice, pad and
+transpose them in every fusion that touched them, forward and backward:
+2.85x the sequential block's data-movement bytes
+(`vit22b_pax.core.hlo.data_movement`, see docs/performance.md).
+
 Parameters (`param_shapes`): 'norm' (and 'mlp_norm' if sequential), each
 {'scale' [D] (, 'bias' [D] with norm_bias)}; 'q_norm' / 'k_norm' {'scale'
 [H]} with qk_norm; weights and biases as `weight_specs` lists them. Biases
@@ -51,6 +69,8 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import functools
+import itertools
 import math
 from typing import Any, Callable, Mapping
 
@@ -315,6 +335,48 @@ def _out_einsum(h, w, name):
   return jnp.einsum('mk,kd->md', h, w)
 
 
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2))
+def split_segments(a: jax.Array, sizes: tuple[int, ...],
+                   axis: int) -> tuple[jax.Array, ...]:
+  """Consecutive slices of `a` along `axis`, with a concatenating VJP.
+
+  The default VJP of a slice is a pad to the full shape, one per segment,
+  summed: XLA:CPU fuses the pads into one loop that selects among all the
+  segments for every element. This VJP writes the gradient once, as one
+  concatenation of the segments' gradients.
+
+  Args:
+    a: the array to split (e.g. w_in [D, N, E]).
+    sizes: the segments' sizes along `axis`; they must add up to its size.
+    axis: the split axis (non-negative).
+
+  Returns:
+    One array per segment.
+
+  Raises:
+    ValueError: the sizes do not add up to the axis' size, or one is not
+      positive.
+  """
+  if sum(sizes) != a.shape[axis] or min(sizes) <= 0:
+    raise ValueError(f'Segment sizes {sizes} must be positive and add up to '
+                     f'dim {axis} of shape {tuple(a.shape)}.')
+  ends = list(itertools.accumulate(sizes))
+  return tuple(jax.lax.slice_in_dim(a, end - size, end, axis=axis)
+               for size, end in zip(sizes, ends))
+
+
+def _split_fwd(a, sizes, axis):
+  return split_segments(a, sizes, axis), None
+
+
+def _split_bwd(sizes, axis, residual, grads):
+  del sizes, residual
+  return (jnp.concatenate(grads, axis=axis),)
+
+
+split_segments.defvjp(_split_fwd, _split_bwd)
+
+
 @dataclasses.dataclass(frozen=True)
 class Ops:
   """Hooks of `apply`; the defaults make it a plain single-device block.
@@ -328,6 +390,10 @@ class Ops:
       'btnh', 'bnts' or 'btf' (the layer's ActivationSharding fields).
     tag: (x, name) -> x; remat names (default `checkpoint_name`).
     on_attention: optional callback (logits, probs) for statistics.
+    split_weights: fused block only: True runs one matmul per weight
+      segment (q, k, v, MLP in; attention, MLP out), False one matmul per
+      fused weight with split activations (see the module docstring); the
+      ring collective matmuls use False (one ring per fused weight).
   """
 
   in_matmul: Callable[[jax.Array, jax.Array, str], jax.Array] = _in_einsum
@@ -337,6 +403,7 @@ class Ops:
   shard: Callable[[jax.Array, str], jax.Array] = lambda x, kind: x
   tag: Callable[[jax.Array, str], jax.Array] = checkpoint_name
   on_attention: Callable[[jax.Array, jax.Array], None] | None = None
+  split_weights: bool = True
 
 
 class _Run:
@@ -360,17 +427,20 @@ class _Run:
       return self.ops.activation(x)
     return jax.nn.gelu(x, approximate=self.cfg.gelu_approximate)
 
-  def in_proj(self, x, name):
-    """[..., D] x w [D, ...] -> [..., K]."""
-    w = self.p[name]
+  def in_proj(self, x, name, w=None):
+    """[..., D] x w [D, ...] -> [..., K]; w defaults to params[name]."""
+    w = self.p[name] if w is None else w
     lead = x.shape[:-1]
     y = self.ops.in_matmul(x.reshape(-1, x.shape[-1]),
                            w.reshape(w.shape[0], -1), name)
     return y.reshape(*lead, -1)
 
-  def out_proj(self, h, name, lead_dims=2):
-    """[B, T, ...] x w [..., D] -> [B, T, D] (contracts trailing dims)."""
-    w = self.p[name]
+  def out_proj(self, h, name, lead_dims=2, w=None):
+    """[B, T, ...] x w [..., D] -> [B, T, D] (contracts trailing dims).
+
+    w defaults to params[name].
+    """
+    w = self.p[name] if w is None else w
     lead = h.shape[:lead_dims]
     y = self.ops.out_matmul(h.reshape(math.prod(lead), -1),
                             w.reshape(-1, w.shape[-1]), name)
@@ -393,18 +463,36 @@ class _Run:
     return ops.tag(ops.shard(ctx, 'btnh'), 'context')
 
   def fused(self, x):
-    ops, p, h = self.ops, self.p, self.cfg.dim_per_head
+    """The fused block (see the module docstring for the two splits)."""
+    ops, p, cfg = self.ops, self.p, self.cfg
+    h, g = cfg.dim_per_head, cfg.hidden_dims // cfg.num_heads
     x = ops.shard(x, 'btd')
-    z = self.in_proj(self.norm('norm', x), 'w_in')
-    z = z.reshape(*z.shape[:2], self.cfg.num_heads, -1)
-    z = ops.tag(ops.shard(z, 'btnh'), 'combined_qkv_proj')
-    q, k, v, m = jnp.split(z, [h, 2 * h, 3 * h], axis=-1)
+    hx = self.norm('norm', x)
+
+    def heads(z):  # [B, T, N*K] -> [B, T, N, K], sharded and named.
+      z = z.reshape(*hx.shape[:2], cfg.num_heads, -1)
+      return ops.tag(ops.shard(z, 'btnh'), 'combined_qkv_proj')
+
+    if ops.split_weights:
+      # w_in [D, N, E] -> q/k/v [D, N, H] and MLP [D, N, G] columns; each
+      # matmul gives one [B, T, N, H|G] activation, none is sliced.
+      q, k, v, m = (heads(self.in_proj(hx, 'w_in', w)) for w in
+                    split_segments(p['w_in'], (h, h, h, g), 2))
+    else:
+      q, k, v, m = split_segments(heads(self.in_proj(hx, 'w_in')),
+                                  (h, h, h, g), 3)
     ctx = self.attend(q, k, v)
-    if 'mlp' in self.cfg.use_bias:
+    if 'mlp' in cfg.use_bias:
       m = m + p['b_mlp_in']
-    m = self.act(m)
-    c = jnp.concatenate([ctx, m.astype(ctx.dtype)], axis=-1)
-    y = self.out_proj(c, 'w_out')
+    m = self.act(m).astype(ctx.dtype)
+    if ops.split_weights:
+      # w_out [N, O, D] -> attention rows [N, H, D] and MLP rows [N, G, D]:
+      # two matmuls into one sum instead of one on concat([ctx, m]).
+      w_attn, w_mlp = split_segments(p['w_out'], (h, g), 1)
+      y = (self.out_proj(ctx, 'w_out', w=w_attn)
+           + self.out_proj(m, 'w_out', w=w_mlp))
+    else:
+      y = self.out_proj(jnp.concatenate([ctx, m], axis=-1), 'w_out')
     if 'b_out' in p:
       y = y + p['b_out']
     y = ops.tag(ops.shard(y, 'btd'), 'out_proj')
