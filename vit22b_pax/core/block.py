@@ -347,8 +347,9 @@ def split_segments(a: jax.Array, sizes: tuple[int, ...],
 
   Args:
     a: the array to split (e.g. w_in [D, N, E]).
-    sizes: the segments' sizes along `axis`; they must add up to its size.
-    axis: the split axis (non-negative).
+    sizes: the segments' sizes along `axis` (a tuple: static); they must
+      be positive and add up to its size.
+    axis: the split axis.
 
   Returns:
     One array per segment.
@@ -357,7 +358,7 @@ def split_segments(a: jax.Array, sizes: tuple[int, ...],
     ValueError: the sizes do not add up to the axis' size, or one is not
       positive.
   """
-  if sum(sizes) != a.shape[axis] or min(sizes) <= 0:
+  if not sizes or min(sizes) <= 0 or sum(sizes) != a.shape[axis]:
     raise ValueError(f'Segment sizes {sizes} must be positive and add up to '
                      f'dim {axis} of shape {tuple(a.shape)}.')
   ends = list(itertools.accumulate(sizes))
