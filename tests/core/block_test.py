@@ -17,6 +17,7 @@ from praxis import test_utils
 
 from tests.layers import parallel_block_test as pbt
 from vit22b_pax.core import block as core_block
+from vit22b_pax.core import segments
 from vit22b_pax.layers import parallel_block as pb
 
 D, N, F = pbt.D, pbt.N, pbt.F
@@ -77,24 +78,24 @@ class CoreBlockTest(test_utils.TestCase):
   def test_split_segments(self):
     a = np.random.default_rng(2).normal(size=(3, 4, 10)).astype(np.float32)
     sizes = (2, 2, 2, 4)
-    parts = core_block.split_segments(jnp.asarray(a), sizes, 2)
+    parts = segments.split_segments(jnp.asarray(a), sizes, 2)
     for got, want in zip(parts, np.split(a, [2, 4, 6], axis=-1)):
       self.assertArraysEqual(got, want)
     # The VJP concatenates the cotangents, exactly what slicing's VJP gives.
     cts = tuple(np.random.default_rng(3).normal(size=p.shape).astype(
         np.float32) for p in parts)
-    _, vjp = jax.vjp(lambda a: core_block.split_segments(a, sizes, 2), a)
+    _, vjp = jax.vjp(lambda a: segments.split_segments(a, sizes, 2), a)
     self.assertArraysEqual(vjp(cts)[0], np.concatenate(cts, axis=-1))
     # ... as one concatenation, not padded copies, in the compiled gradient.
     text = jax.jit(jax.grad(lambda a, cts: sum(
         jnp.sum(p * c) for p, c in zip(
-            core_block.split_segments(a, sizes, 2), cts)))).lower(
+            segments.split_segments(a, sizes, 2), cts)))).lower(
                 a, cts).compile().as_text()
     self.assertIn('concatenate(', text)
     self.assertNotIn(' pad(', text)
     for bad in ((2, 2, 2), (2, 2, 2, 4, 0), ()):
       with self.assertRaisesRegex(ValueError, 'must be positive and add up'):
-        core_block.split_segments(jnp.asarray(a), bad, 2)
+        segments.split_segments(jnp.asarray(a), bad, 2)
 
   @parameterized.parameters(True, False)
   def test_fused_gradients_equal_unfused(self, split_weights):

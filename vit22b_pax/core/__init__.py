@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Pure-JAX core of vit22b_pax: importable without praxis, paxml or flax.
 
-`block` (the ViT-22B block as plain functions), `tensor_parallel` (collective
+`block` (the ViT-22B block as plain functions), `segments` (splits with a
+concatenating gradient), `tensor_parallel` (collective
 einsum planning and shard_map wrappers), `hlo` (compiled-HLO analysis) and
 `compat` (the few APIs that moved between jax 0.4.26 and current jax).
 """

@@ -37,23 +37,15 @@ w_in[:, n] = [q_n | k_n | v_n | mlp_n], mlp_n = MLP units n*G .. (n+1)*G - 1,
 so tensor parallelism over heads gives every device whole heads and a
 matching MLP slice.
 
-How the fused block splits (`Ops.split_weights`):
-* weights (default): q, k, v and the MLP pre-activation come out of four
-  matmuls against the segments w_in[..., :H], [H:2H], [2H:3H], [3H:] (the
-  same columns, so the same numbers as one matmul), and the output is two
-  matmuls, context x w_out[:, :H] + GELU x w_out[:, H:], added into one
-  result. Every activation flows as in the unfused block; the cost is one
-  copy of each fused weight forward and one concatenation of its gradient
-  backward (`split_segments`), independent of the batch.
-* activations: one matmul per fused weight, the [B, T, N, E] result split
-  into q / k / v / MLP and [context, GELU] concatenated before the output
-  matmul. For matmul hooks that run one collective per call (the ring
-  collective matmuls): one ring per fused weight instead of six. The split's
-  gradient is one concatenation (`split_segments`), not four padded copies.
-Splitting the activations with jnp.split made XLA:CPU slice, pad and
-transpose them in every fusion that touched them, forward and backward:
-2.85x the sequential block's data-movement bytes
-(`vit22b_pax.core.hlo.data_movement`, see docs/performance.md).
+The fused block splits its weights (`Ops.split_weights`, default): four
+matmuls on the segments w_in[..., :H], [H:2H], [2H:3H], [3H:] give q, k, v
+and the MLP pre-activation (same columns, same numbers), and the output is
+context x w_out[:, :H] + GELU x w_out[:, H:], two matmuls into one sum; no
+activation is sliced or concatenated, the weights are split per step
+(`core.segments.split_segments`). With split_weights=False (the ring
+collective matmuls: one ring per fused weight) it runs one matmul per fused
+weight and splits / concatenates activations. docs/performance.md has the
+data-movement bytes of both (`core.hlo.data_movement`).
 
 Parameters (`param_shapes`): 'norm' (and 'mlp_norm' if sequential), each
 {'scale' [D] (, 'bias' [D] with norm_bias)}; 'q_norm' / 'k_norm' {'scale'
@@ -69,14 +61,14 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import functools
-import itertools
 import math
 from typing import Any, Callable, Mapping
 
 import jax
 from jax import numpy as jnp
 from jax.ad_checkpoint import checkpoint_name
+
+from vit22b_pax.core import segments
 
 NORM_TYPES = ('layernorm', 'rmsnorm')
 BIAS_NAMES = ('qkv', 'mlp', 'out')
@@ -335,49 +327,6 @@ def _out_einsum(h, w, name):
   return jnp.einsum('mk,kd->md', h, w)
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2))
-def split_segments(a: jax.Array, sizes: tuple[int, ...],
-                   axis: int) -> tuple[jax.Array, ...]:
-  """Consecutive slices of `a` along `axis`, with a concatenating VJP.
-
-  The default VJP of a slice is a pad to the full shape, one per segment,
-  summed: XLA:CPU fuses the pads into one loop that selects among all the
-  segments for every element. This VJP writes the gradient once, as one
-  concatenation of the segments' gradients.
-
-  Args:
-    a: the array to split (e.g. w_in [D, N, E]).
-    sizes: the segments' sizes along `axis` (a tuple: static); they must
-      be positive and add up to its size.
-    axis: the split axis.
-
-  Returns:
-    One array per segment.
-
-  Raises:
-    ValueError: the sizes do not add up to the axis' size, or one is not
-      positive.
-  """
-  if not sizes or min(sizes) <= 0 or sum(sizes) != a.shape[axis]:
-    raise ValueError(f'Segment sizes {sizes} must be positive and add up to '
-                     f'dim {axis} of shape {tuple(a.shape)}.')
-  ends = list(itertools.accumulate(sizes))
-  return tuple(jax.lax.slice_in_dim(a, end - size, end, axis=axis)
-               for size, end in zip(sizes, ends))
-
-
-def _split_fwd(a, sizes, axis):
-  return split_segments(a, sizes, axis), None
-
-
-def _split_bwd(sizes, axis, residual, grads):
-  del sizes, residual
-  return (jnp.concatenate(grads, axis=axis),)
-
-
-split_segments.defvjp(_split_fwd, _split_bwd)
-
-
 @dataclasses.dataclass(frozen=True)
 class Ops:
   """Hooks of `apply`; the defaults make it a plain single-device block.
@@ -478,10 +427,10 @@ class _Run:
       # w_in [D, N, E] -> q/k/v [D, N, H] and MLP [D, N, G] columns; each
       # matmul gives one [B, T, N, H|G] activation, none is sliced.
       q, k, v, m = (heads(self.in_proj(hx, 'w_in', w)) for w in
-                    split_segments(p['w_in'], (h, h, h, g), 2))
+                    segments.split_segments(p['w_in'], (h, h, h, g), 2))
     else:
-      q, k, v, m = split_segments(heads(self.in_proj(hx, 'w_in')),
-                                  (h, h, h, g), 3)
+      z = heads(self.in_proj(hx, 'w_in'))
+      q, k, v, m = segments.split_segments(z, (h, h, h, g), 3)
     ctx = self.attend(q, k, v)
     if 'mlp' in cfg.use_bias:
       m = m + p['b_mlp_in']
@@ -489,7 +438,7 @@ class _Run:
     if ops.split_weights:
       # w_out [N, O, D] -> attention rows [N, H, D] and MLP rows [N, G, D]:
       # two matmuls into one sum instead of one on concat([ctx, m]).
-      w_attn, w_mlp = split_segments(p['w_out'], (h, g), 1)
+      w_attn, w_mlp = segments.split_segments(p['w_out'], (h, g), 1)
       y = (self.out_proj(ctx, 'w_out', w=w_attn)
            + self.out_proj(m, 'w_out', w=w_mlp))
     else:

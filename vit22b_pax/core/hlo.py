@@ -125,14 +125,23 @@ def _top_level_split(text: str) -> list[str]:
   return parts
 
 
+def _comp_head(line: str) -> re.Match[str] | None:
+  """The match of a computation's header line ('[ENTRY] %name (...) -> ... {').
+
+  Group 1 is 'ENTRY ' for the entry computation, group 2 the name.
+  """
+  head = re.match(r'\s*(ENTRY\s+)?%?([\w.\-]+)\s*(\(.*\)\s*->.*)?\{\s*$',
+                  line)
+  return head if head and ' = ' not in line.split('->')[0] else None
+
+
 def parse_module(text: str) -> tuple[dict[str, list[Instr]], str]:
   """({computation name: instructions in printed order}, entry name)."""
   comps: dict[str, list[Instr]] = {}
   entry, current = '', None
   for line in text.splitlines():
-    head = re.match(r'\s*(ENTRY\s+)?%?([\w.\-]+)\s*(\(.*\)\s*->.*)?\{\s*$',
-                    line)
-    if head and ' = ' not in line.split('->')[0]:
+    head = _comp_head(line)
+    if head:
       current = head.group(2)
       comps[current] = []
       if head.group(1):
@@ -375,9 +384,8 @@ def _roots(text: str) -> dict[str, str]:
   """{computation name: name of its ROOT instruction}."""
   roots, current = {}, None
   for line in text.splitlines():
-    head = re.match(r'\s*(ENTRY\s+)?%?([\w.\-]+)\s*(\(.*\)\s*->.*)?\{\s*$',
-                    line)
-    if head and ' = ' not in line.split('->')[0]:
+    head = _comp_head(line)
+    if head:
       current = head.group(2)
       continue
     root = re.match(r'\s*ROOT\s+%?([\w.\-]+)\s*=', line)
