@@ -17,6 +17,7 @@ from praxis import test_utils
 
 from tests.layers import parallel_block_test as pbt
 from vit22b_pax.core import block as core_block
+from vit22b_pax.core import segments
 from vit22b_pax.layers import parallel_block as pb
 
 D, N, F = pbt.D, pbt.N, pbt.F
@@ -73,6 +74,57 @@ class CoreBlockTest(test_utils.TestCase):
                                       cfg.qk_norm_type or cfg.norm_type))
     self.assertAllClose(ref, y_core, rtol=2e-5, atol=2e-5,
                         check_dtypes=False)
+
+  def test_split_segments(self):
+    a = np.random.default_rng(2).normal(size=(3, 4, 10)).astype(np.float32)
+    sizes = (2, 2, 2, 4)
+    parts = segments.split_segments(jnp.asarray(a), sizes, 2)
+    for got, want in zip(parts, np.split(a, [2, 4, 6], axis=-1)):
+      self.assertArraysEqual(got, want)
+    # The VJP concatenates the cotangents, exactly what slicing's VJP gives.
+    cts = tuple(np.random.default_rng(3).normal(size=p.shape).astype(
+        np.float32) for p in parts)
+    _, vjp = jax.vjp(lambda a: segments.split_segments(a, sizes, 2), a)
+    self.assertArraysEqual(vjp(cts)[0], np.concatenate(cts, axis=-1))
+    # ... as one concatenation, not padded copies, in the compiled gradient.
+    text = jax.jit(jax.grad(lambda a, cts: sum(
+        jnp.sum(p * c) for p, c in zip(
+            segments.split_segments(a, sizes, 2), cts)))).lower(
+                a, cts).compile().as_text()
+    self.assertIn('concatenate(', text)
+    self.assertNotIn(' pad(', text)
+    for bad in ((2, 2, 2), (2, 2, 2, 4, 0), ()):
+      with self.assertRaisesRegex(ValueError, 'must be positive and add up'):
+        segments.split_segments(jnp.asarray(a), bad, 2)
+
+  @parameterized.parameters(True, False)
+  def test_fused_gradients_equal_unfused(self, split_weights):
+    # Backward pass of both splits: the fused block is the unfused parallel
+    # one on the segments of its weights, so its gradients are the unfused
+    # gradients concatenated (b_out is b_mlp_out: no attention-out bias).
+    use_bias = ('qkv', 'mlp')
+    cfg_u = core_block.BlockConfig(D, N, F, fused=False, use_bias=use_bias)
+    cfg_f = core_block.BlockConfig(D, N, F, use_bias=use_bias)
+    rng = np.random.default_rng(4)
+    p_u = jax.tree_util.tree_map(
+        lambda a: a + 0.1 * rng.normal(size=a.shape).astype(np.float32),
+        core_block.init_params(jax.random.PRNGKey(5), cfg_u))
+    p_f = pb.unfused_to_fused(p_u)
+    ops = core_block.Ops(split_weights=split_weights)
+
+    def grads(cfg, params, ops=None):
+      return jax.jit(jax.grad(lambda p, x: jnp.sum(jnp.sin(
+          core_block.apply(p, x, cfg, ops))), argnums=(0, 1)))(params,
+                                                              self.x)
+
+    (g_u, gx_u), (g_f, gx_f) = grads(cfg_u, p_u), grads(cfg_f, p_f, ops)
+    self.assertAllClose(gx_u, gx_f, rtol=1e-5, atol=1e-5)
+    want = pb.unfused_to_fused(g_u)
+    self.assertEqual(jax.tree_util.tree_structure(want),
+                     jax.tree_util.tree_structure(g_f))
+    for a, b in zip(jax.tree_util.tree_leaves(want),
+                    jax.tree_util.tree_leaves(g_f)):
+      self.assertAllClose(a, b, rtol=1e-5, atol=1e-5)
 
   def test_init_params_and_count(self):
     cfg = core_block.BlockConfig(D, N, F, use_bias=('qkv', 'mlp', 'out'))

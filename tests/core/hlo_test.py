@@ -38,8 +38,75 @@ ENTRY %main (a: bf16[64,64], b: bf16[64,64]) -> bf16[64,64] {
 }
 """
 
+# A CPU-style module: a loop fusion slicing and transposing inside (not
+# materialised), XLA:CPU's parallel call wrapping a fusion whose root is a
+# copy (materialised), a top-level concatenate, a multi-output fusion with
+# one pad output, and arithmetic that moves nothing.
+_CPU_MODULE = """
+HloModule m
+
+%fused_computation (p.0: f32[8,6]) -> f32[3,8] {
+  %p.0 = f32[8,6]{1,0} parameter(0)
+  %slice.1 = f32[8,3]{1,0} slice(f32[8,6]{1,0} %p.0), slice={[0:8], [0:3]}
+  %transpose.1 = f32[3,8]{0,1} transpose(f32[8,3]{1,0} %slice.1), dimensions={1,0}
+  %copy.1 = f32[3,8]{1,0} copy(f32[3,8]{0,1} %transpose.1)
+  ROOT %exp.1 = f32[3,8]{1,0} exponential(f32[3,8]{1,0} %copy.1)
+}
+
+%fused_computation.2 (p.1: f32[8,6]) -> f32[6,8] {
+  %p.1 = f32[8,6]{1,0} parameter(0)
+  %transpose.2 = f32[6,8]{0,1} transpose(f32[8,6]{1,0} %p.1), dimensions={1,0}
+  ROOT %copy.2 = f32[6,8]{1,0} copy(f32[6,8]{0,1} %transpose.2)
+}
+
+%parallel_fusion.2 (p.2: f32[8,6]) -> f32[6,8] {
+  %p.2 = f32[8,6]{1,0} parameter(0)
+  ROOT %fusion.2.clone = f32[6,8]{1,0} fusion(f32[8,6]{1,0} %p.2), kind=kLoop, calls=%fused_computation.2
+}
+
+%fused_computation.3 (p.3: f32[8,6]) -> (f32[8,6], f32[8,8]) {
+  %p.3 = f32[8,6]{1,0} parameter(0)
+  %neg.3 = f32[8,6]{1,0} negate(f32[8,6]{1,0} %p.3)
+  %zero = f32[] constant(0)
+  %pad.3 = f32[8,8]{1,0} pad(f32[8,6]{1,0} %p.3, f32[] %zero), padding=0_0x0_2
+  ROOT %tuple.3 = (f32[8,6]{1,0}, f32[8,8]{1,0}) tuple(f32[8,6]{1,0} %neg.3, f32[8,8]{1,0} %pad.3)
+}
+
+ENTRY %main (a: f32[8,6]) -> f32[6,8] {
+  %a = f32[8,6]{1,0} parameter(0)
+  %fusion = f32[3,8]{1,0} fusion(f32[8,6]{1,0} %a), kind=kLoop, calls=%fused_computation
+  %call.2 = f32[6,8]{1,0} call(f32[8,6]{1,0} %a), to_apply=%parallel_fusion.2
+  %concatenate.4 = f32[16,6]{1,0} concatenate(f32[8,6]{1,0} %a, f32[8,6]{1,0} %a), dimensions={0}
+  %fusion.3 = (f32[8,6]{1,0}, f32[8,8]{1,0}) fusion(f32[8,6]{1,0} %a), kind=kLoop, calls=%fused_computation.3
+  %add.5 = f32[8,6]{1,0} add(f32[8,6]{1,0} %a, f32[8,6]{1,0} %a)
+  ROOT %copy.5 = f32[6,8]{1,0} copy(f32[6,8]{1,0} %call.2)
+}
+"""
+
 
 class HloTest(absltest.TestCase):
+
+  def test_data_movement_handwritten(self):
+    ops, nbytes = hlo.data_movement(_CPU_MODULE)
+    # Inside fusions: slice.1 (96 B), transpose.1 and copy.1 (96 B each),
+    # transpose.2 and copy.2 (192 B each), pad.3 (256 B). Materialised:
+    # call.2 (its fusion's root copy.2, 192 B; the fusion inside the call
+    # is not counted again), fusion.3 (its pad output, 256 B). Top level:
+    # concatenate.4 (384 B), copy.5 (192 B). Not counted: fusion (root
+    # exponential), add.5, the tuple's negate output.
+    self.assertEqual(ops, 6 + 2 + 2)
+    self.assertEqual(nbytes, 96 * 3 + 192 * 2 + 256 + 192 + 256 + 384 + 192)
+
+  def test_data_movement_compiled(self):
+    # A transpose the program returns must be materialised; the one feeding
+    # an add may be fused; an elementwise program moves nothing.
+    x = jnp.ones((64, 32))
+    moving = jax.jit(lambda x: x.T).lower(x).compile().as_text()
+    ops, nbytes = hlo.data_movement(moving)
+    self.assertGreaterEqual(ops, 1)
+    self.assertGreaterEqual(nbytes, 64 * 32 * 4)
+    still = jax.jit(lambda x: 2 * x + 1).lower(x).compile().as_text()
+    self.assertEqual(hlo.data_movement(still), (0, 0.0))
 
   def test_gpu_style_module(self):
     cs = hlo.collectives(_GPU_MODULE)

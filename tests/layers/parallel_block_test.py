@@ -232,7 +232,9 @@ class ParallelBlockTest(test_utils.TestCase):
     _CALLS.clear()
     apply(layer, variables, self.x)
     i, o = ('in_einsum', 'md,dk->mk'), ('out_einsum', 'mk,kd->md')
-    expected = [i, o] if fused else [i, i, i, o, i, o]
+    # Fused: four matmuls on the segments of w_in (q, k, v, MLP), two on
+    # those of w_out (attention, MLP), see core.block.split_segments.
+    expected = [i, i, i, i, o, o] if fused else [i, i, i, o, i, o]
     self.assertEqual(_CALLS, expected)
 
   @parameterized.named_parameters(

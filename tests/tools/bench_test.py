@@ -39,6 +39,9 @@ class BenchTest(test_utils.TestCase):
       self.assertEqual(row['counted_params'], row['num_params'])
       self.assertGreater(row['mfu_best'], 0)
     self.assertEqual(set(got['peak_times_s']), {'before', 'after'})
+    self.assertEqual(set(got['load_average_1min']), {'before', 'after'})
+    self.assertIsInstance(got['quiet'], bool)
+    self.assertTrue(got['enough_rounds'])
     self.assertLen(got['peak_times_s']['before']['128'], 7)
     ratio = got['speedups']['parallel/sequential']
     self.assertLen(ratio['per_round'], 7)
@@ -46,9 +49,36 @@ class BenchTest(test_utils.TestCase):
                            rows['sequential']['times_s'][0] /
                            rows['parallel']['times_s'][0])
 
-  def test_needs_seven_steps(self):
-    with self.assertRaisesRegex(ValueError, '--steps must be >= 7'):
-      bench.main(['--steps', '5'])
+  def test_needs_a_step(self):
+    with self.assertRaisesRegex(ValueError, '--steps and --warmup must be'):
+      bench.main(['--steps', '0'])
+
+  def test_quiet_check(self):
+    gf = 1e9
+    # Quiet: load at most the cores, peaks within 15% of the larger.
+    self.assertEqual(bench.quiet_check([1.5, 2.0], 2, [350 * gf, 330 * gf]),
+                     (True, []))
+    self.assertEqual(bench.quiet_check([16.0], 16, [100 * gf, 85 * gf]),
+                     (True, []))
+    # Loaded: the load after the rounds exceeds the cores.
+    quiet, warnings = bench.quiet_check([1.0, 6.5], 4, [350 * gf, 340 * gf])
+    self.assertFalse(quiet)
+    self.assertLen(warnings, 1)
+    self.assertIn('load average 6.50 exceeds the 4 cores', warnings[0])
+    # Drifting: the peaks differ by 20% of the larger.
+    quiet, warnings = bench.quiet_check([0.5], 8, [75 * gf, 60 * gf])
+    self.assertFalse(quiet)
+    self.assertIn('differ by 20%', warnings[0])
+    # Both, one warning each; no peaks (accelerator table peak): load only.
+    self.assertLen(bench.quiet_check([11.0], 4, [370 * gf, 39 * gf])[1], 2)
+    self.assertEqual(bench.quiet_check([0.1], 1), (True, []))
+    self.assertFalse(bench.quiet_check([1.2], 1)[0])
+    for args, message in ((([], 4), 'at least one load'),
+                          (([1.0], 0), 'cpus must be >= 1'),
+                          (([-1.0], 4), 'must be >= 0'),
+                          (([1.0], 4, [0.0, 1.0]), 'Peaks must be > 0')):
+      with self.assertRaisesRegex(ValueError, message):
+        bench.quiet_check(*args)
 
 
 if __name__ == '__main__':

@@ -37,6 +37,16 @@ w_in[:, n] = [q_n | k_n | v_n | mlp_n], mlp_n = MLP units n*G .. (n+1)*G - 1,
 so tensor parallelism over heads gives every device whole heads and a
 matching MLP slice.
 
+The fused block splits its weights (`Ops.split_weights`, default): four
+matmuls on the segments w_in[..., :H], [H:2H], [2H:3H], [3H:] give q, k, v
+and the MLP pre-activation (same columns, same numbers), and the output is
+context x w_out[:, :H] + GELU x w_out[:, H:], two matmuls into one sum; no
+activation is sliced or concatenated, the weights are split per step
+(`core.segments.split_segments`). With split_weights=False (the ring
+collective matmuls: one ring per fused weight) it runs one matmul per fused
+weight and splits / concatenates activations. docs/performance.md has the
+data-movement bytes of both (`core.hlo.data_movement`).
+
 Parameters (`param_shapes`): 'norm' (and 'mlp_norm' if sequential), each
 {'scale' [D] (, 'bias' [D] with norm_bias)}; 'q_norm' / 'k_norm' {'scale'
 [H]} with qk_norm; weights and biases as `weight_specs` lists them. Biases
@@ -57,6 +67,8 @@ from typing import Any, Callable, Mapping
 import jax
 from jax import numpy as jnp
 from jax.ad_checkpoint import checkpoint_name
+
+from vit22b_pax.core import segments
 
 NORM_TYPES = ('layernorm', 'rmsnorm')
 BIAS_NAMES = ('qkv', 'mlp', 'out')
@@ -328,6 +340,10 @@ class Ops:
       'btnh', 'bnts' or 'btf' (the layer's ActivationSharding fields).
     tag: (x, name) -> x; remat names (default `checkpoint_name`).
     on_attention: optional callback (logits, probs) for statistics.
+    split_weights: fused block only: True runs one matmul per weight
+      segment (q, k, v, MLP in; attention, MLP out), False one matmul per
+      fused weight with split activations (see the module docstring); the
+      ring collective matmuls use False (one ring per fused weight).
   """
 
   in_matmul: Callable[[jax.Array, jax.Array, str], jax.Array] = _in_einsum
@@ -337,6 +353,7 @@ class Ops:
   shard: Callable[[jax.Array, str], jax.Array] = lambda x, kind: x
   tag: Callable[[jax.Array, str], jax.Array] = checkpoint_name
   on_attention: Callable[[jax.Array, jax.Array], None] | None = None
+  split_weights: bool = True
 
 
 class _Run:
@@ -360,17 +377,20 @@ class _Run:
       return self.ops.activation(x)
     return jax.nn.gelu(x, approximate=self.cfg.gelu_approximate)
 
-  def in_proj(self, x, name):
-    """[..., D] x w [D, ...] -> [..., K]."""
-    w = self.p[name]
+  def in_proj(self, x, name, w=None):
+    """[..., D] x w [D, ...] -> [..., K]; w defaults to params[name]."""
+    w = self.p[name] if w is None else w
     lead = x.shape[:-1]
     y = self.ops.in_matmul(x.reshape(-1, x.shape[-1]),
                            w.reshape(w.shape[0], -1), name)
     return y.reshape(*lead, -1)
 
-  def out_proj(self, h, name, lead_dims=2):
-    """[B, T, ...] x w [..., D] -> [B, T, D] (contracts trailing dims)."""
-    w = self.p[name]
+  def out_proj(self, h, name, lead_dims=2, w=None):
+    """[B, T, ...] x w [..., D] -> [B, T, D] (contracts trailing dims).
+
+    w defaults to params[name].
+    """
+    w = self.p[name] if w is None else w
     lead = h.shape[:lead_dims]
     y = self.ops.out_matmul(h.reshape(math.prod(lead), -1),
                             w.reshape(-1, w.shape[-1]), name)
@@ -393,18 +413,36 @@ class _Run:
     return ops.tag(ops.shard(ctx, 'btnh'), 'context')
 
   def fused(self, x):
-    ops, p, h = self.ops, self.p, self.cfg.dim_per_head
+    """The fused block (see the module docstring for the two splits)."""
+    ops, p, cfg = self.ops, self.p, self.cfg
+    h, g = cfg.dim_per_head, cfg.hidden_dims // cfg.num_heads
     x = ops.shard(x, 'btd')
-    z = self.in_proj(self.norm('norm', x), 'w_in')
-    z = z.reshape(*z.shape[:2], self.cfg.num_heads, -1)
-    z = ops.tag(ops.shard(z, 'btnh'), 'combined_qkv_proj')
-    q, k, v, m = jnp.split(z, [h, 2 * h, 3 * h], axis=-1)
+    hx = self.norm('norm', x)
+
+    def heads(z):  # [B, T, N*K] -> [B, T, N, K], sharded and named.
+      z = z.reshape(*hx.shape[:2], cfg.num_heads, -1)
+      return ops.tag(ops.shard(z, 'btnh'), 'combined_qkv_proj')
+
+    if ops.split_weights:
+      # w_in [D, N, E] -> q/k/v [D, N, H] and MLP [D, N, G] columns; each
+      # matmul gives one [B, T, N, H|G] activation, none is sliced.
+      q, k, v, m = (heads(self.in_proj(hx, 'w_in', w)) for w in
+                    segments.split_segments(p['w_in'], (h, h, h, g), 2))
+    else:
+      z = heads(self.in_proj(hx, 'w_in'))
+      q, k, v, m = segments.split_segments(z, (h, h, h, g), 3)
     ctx = self.attend(q, k, v)
-    if 'mlp' in self.cfg.use_bias:
+    if 'mlp' in cfg.use_bias:
       m = m + p['b_mlp_in']
-    m = self.act(m)
-    c = jnp.concatenate([ctx, m.astype(ctx.dtype)], axis=-1)
-    y = self.out_proj(c, 'w_out')
+    m = self.act(m).astype(ctx.dtype)
+    if ops.split_weights:
+      # w_out [N, O, D] -> attention rows [N, H, D] and MLP rows [N, G, D]:
+      # two matmuls into one sum instead of one on concat([ctx, m]).
+      w_attn, w_mlp = segments.split_segments(p['w_out'], (h, g), 1)
+      y = (self.out_proj(ctx, 'w_out', w=w_attn)
+           + self.out_proj(m, 'w_out', w=w_mlp))
+    else:
+      y = self.out_proj(jnp.concatenate([ctx, m], axis=-1), 'w_out')
     if 'b_out' in p:
       y = y + p['b_out']
     y = ops.tag(ops.shard(y, 'btd'), 'out_proj')

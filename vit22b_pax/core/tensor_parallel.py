@@ -282,6 +282,8 @@ def block_ops(cfg: core_block.BlockConfig, mesh: jax.sharding.Mesh,
   Activations get `block_splits`' sharding constraints; the weight matmuls
   are XLA's partitioning of a plain einsum ('xla') or ring collective
   matmuls in the form each weight's split implies ('ring', 'ring_bidi').
+  The fused block splits its weights with 'xla' and its activations with
+  the rings (`core.block.Ops.split_weights`: one ring per fused weight).
 
   Args:
     cfg: the block configuration (for the weights' splits).
@@ -325,5 +327,7 @@ def block_ops(cfg: core_block.BlockConfig, mesh: jax.sharding.Mesh,
           split, accum_dtype)
     return run
 
+  # Rings: one per fused weight (split activations), not one per segment.
   return core_block.Ops(in_matmul=mm('md,dk->mk'),
-                        out_matmul=mm('mk,kd->md'), shard=shard)
+                        out_matmul=mm('mk,kd->md'), shard=shard,
+                        split_weights=matmul == 'xla')

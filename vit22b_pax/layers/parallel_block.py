@@ -21,6 +21,10 @@ Weights per mode, with mesh axes as `vit22b_pax.layers.sharding` sets them
 ('data' = FSDP, 'mdl' = tensor parallel, batch = ('replica', 'data')):
   fused=True:   w_in  [D, N, E] -> [D, N*E]  (data, mdl)
                 w_out [N, O, D] -> [N*O, D]  (mdl, data)
+                matmuls on their q/k/v/MLP and attention/MLP segments
+                ([D, N*H], [D, N*G], [N*H, D], [N*G, D], same splits; see
+                `core.block.Ops.split_weights`), or on the whole weights
+                with collective einsum ops
   fused=False:  w_q, w_k, w_v [D, N, H] -> [D, N*H]  (data, mdl)
                 w_mlp_in [D, F]                     (data, mdl)
                 w_attn_out [N, H, D] -> [N*H, D]    (mdl, data)
@@ -220,8 +224,15 @@ class ViT22BBlock(base_layer.BaseLayer):
     self.add_summary('attention_entropy', entropy)
 
   def ops(self) -> core_block.Ops:
-    """The praxis hooks `core.block.apply` runs with."""
+    """The praxis hooks `core.block.apply` runs with.
+
+    The fused block splits its weights (`core.block.Ops.split_weights`)
+    unless an einsum op is a collective one (`accepts_weight_sharding`):
+    those run one ring per call, so they get one call per fused weight.
+    """
     ap = self.activation_split_dims_mapping
+    collective = any(getattr(op, 'accepts_weight_sharding', False)
+                     for op in (self.in_einsum, self.out_einsum))
     return core_block.Ops(
         in_matmul=lambda x, w, name: self._matmul(
             self.in_einsum, 'md,dk->mk', x, w, name),
@@ -232,7 +243,8 @@ class ViT22BBlock(base_layer.BaseLayer):
         shard=lambda x, kind: base_layer.maybe_shard(
             x, getattr(ap, kind), self.mesh_axis_names),
         on_attention=(self._on_attention if self.attention_summaries
-                      else None))
+                      else None),
+        split_weights=not collective)
 
   def __call__(self, inputs: JTensor) -> JTensor:
     """Applies the block.

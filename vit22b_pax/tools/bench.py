@@ -12,8 +12,9 @@ One process, same width, depth, batch and head for every model:
 A train step is forward + backward + SGD update of all parameters, jitted,
 with a linear softmax head on the pooled encoder output (GAP for all three),
 so the models differ only in the encoder. All models are compiled and warmed
-up first, then timed round-robin (one step of each in turn, `--steps` >= 7
-rounds) so that load from other processes hits them alike.
+up first, then timed round-robin (one step of each in turn, `--steps`
+rounds, >= 7 for reported numbers) so that load from other processes hits
+them alike.
 
 Statistics (a shared host's speed drifts by 2x within minutes, so single
 medians mislead):
@@ -23,6 +24,14 @@ medians mislead):
     same way (best of `--steps` timed runs per size) right before and
     right after the models' rounds (the larger of the two);
   * the JSON carries every step time and both peak measurements.
+
+Quiet check (`quiet_check`): the 1-minute load average is recorded before
+and after the timed rounds, next to the two peaks. If the load exceeded the
+host's cores, or the peaks differ by more than 15% of the larger, the run
+prints a warning and its JSON says `"quiet": false`: such numbers measure
+the other processes as much as the models and do not go into the README or
+docs/performance.md. Fewer than 7 rounds (a functional run) are allowed but
+flagged the same way (`"enough_rounds": false`).
 FLOPs are `vit22b_pax.perf.flops.encoder_flops` of each model's encoder
 config (for stock praxis: the equivalent sequential config with LayerNorm
 biases and all biases, checked against its actual parameter count).
@@ -40,7 +49,7 @@ import os
 import statistics
 import sys
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -205,6 +214,54 @@ def summarize(entry: dict[str, Any], args, peak: float) -> dict[str, Any]:
               flops_per_image=count.per_image)
 
 
+# Largest relative difference of the before/after matmul peaks (of the
+# larger one) for a quiet machine; MIN_ROUNDS: rounds for paired statistics.
+PEAK_TOLERANCE = 0.15
+MIN_ROUNDS = 7
+
+
+def quiet_check(loads: Sequence[float], cpus: int,
+                peaks_flops: Sequence[float] = (),
+                tolerance: float = PEAK_TOLERANCE) -> tuple[bool, list[str]]:
+  """Whether a run's timings come from a quiet machine, and why not.
+
+  Args:
+    loads: 1-minute load averages sampled around the timed rounds.
+    cpus: the host's cores (`os.cpu_count()`).
+    peaks_flops: the matmul peaks measured before and after the rounds
+      (FLOP/s); empty where the peak is a table value (accelerators).
+    tolerance: largest allowed (max - min) / max of the peaks.
+
+  Returns:
+    (quiet, warnings): quiet is False if any load exceeds `cpus` or the
+    peaks differ by more than `tolerance` of the larger; one warning line
+    per reason.
+
+  Raises:
+    ValueError: no load, cpus < 1, a negative load, or a peak <= 0.
+  """
+  if not loads:
+    raise ValueError('quiet_check needs at least one load average.')
+  if cpus < 1:
+    raise ValueError(f'cpus must be >= 1, got {cpus}.')
+  if min(loads) < 0:
+    raise ValueError(f'Load averages must be >= 0, got {list(loads)}.')
+  if peaks_flops and min(peaks_flops) <= 0:
+    raise ValueError(f'Peaks must be > 0, got {list(peaks_flops)}.')
+  warnings = []
+  if max(loads) > cpus:
+    warnings.append(f'load average {max(loads):.2f} exceeds the {cpus} '
+                    'cores: other processes ran during the timing')
+  if peaks_flops:
+    hi, lo = max(peaks_flops), min(peaks_flops)
+    if (hi - lo) / hi > tolerance:
+      warnings.append(
+          f'matmul peaks {", ".join(f"{p / 1e9:.1f}" for p in peaks_flops)} '
+          f'GFLOP/s differ by {100 * (hi - lo) / hi:.0f}% '
+          f'(> {100 * tolerance:.0f}%): the machine\'s speed changed')
+  return not warnings, warnings
+
+
 def paired_ratios(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
   """Speed-up of a over b per round: t_b[i] / t_a[i]; median, min, max."""
   ratios = [tb / ta for ta, tb in zip(a['times'], b['times'])]
@@ -238,9 +295,9 @@ def main(argv=None) -> int:
   for m in models:
     if m not in MODELS:
       raise ValueError(f'--models entry {m!r} not in {MODELS}.')
-  if args.steps < 7 or args.warmup < 1:
-    raise ValueError(f'--steps must be >= 7 (paired statistics) and '
-                     f'--warmup >= 1, got {args.steps}, {args.warmup}.')
+  if args.steps < 1 or args.warmup < 1:
+    raise ValueError(f'--steps and --warmup must be >= 1, got {args.steps}, '
+                     f'{args.warmup}.')
   sizes = tuple(int(n) for n in args.peak_sizes.split(',') if n)
   table_peak = None
   if args.peak is not None or jax.devices()[0].platform != 'cpu':
@@ -253,6 +310,7 @@ def main(argv=None) -> int:
         f'{args.image_size}px batch {args.batch} {args.dtype} '
         f'remat={args.remat} steps={args.steps}', flush=True)
   built = [build_model(m, args) for m in models]
+  loads = {'before': os.getloadavg()[0]}
   peak_times = {}
   if table_peak is None:
     peak_times['before'] = peaks.matmul_times(sizes, args.steps, args.dtype)
@@ -261,6 +319,8 @@ def main(argv=None) -> int:
   for _ in range(args.steps):
     for entry in built:
       time_one(entry)
+  loads['after'] = os.getloadavg()[0]
+  rates = {}
   if table_peak is None:
     peak_times['after'] = peaks.matmul_times(sizes, args.steps, args.dtype)
     rates = {k: peaks.best_rate(v) for k, v in peak_times.items()}
@@ -282,6 +342,16 @@ def main(argv=None) -> int:
           f'{row["num_params"] / 1e6:.2f}M (counted '
           f'{row["counted_params"] / 1e6:.2f}M); compile '
           f'{row["compile_s"]:.1f} s', flush=True)
+  quiet, warnings = quiet_check(list(loads.values()), os.cpu_count() or 1,
+                                list(rates.values()))
+  enough_rounds = args.steps >= MIN_ROUNDS
+  if not enough_rounds:
+    warnings.append(f'{args.steps} rounds < {MIN_ROUNDS}: a functional run, '
+                    'too few for paired statistics')
+  print(f'# load average before {loads["before"]:.2f}, after '
+        f'{loads["after"]:.2f} ({os.cpu_count()} cpus)', flush=True)
+  for w in warnings:
+    print(f'# WARNING: {w}; not for reporting', flush=True)
   by = {e['model']: e for e in built}
   ratios = {}
   for a, b in (('parallel', 'sequential'), ('sequential', 'praxis'),
@@ -297,6 +367,8 @@ def main(argv=None) -> int:
                      peak_source=peak_src,
                      peak_times_s={k: {str(n): t for n, t in v.items()}
                                    for k, v in peak_times.items()},
+                     load_average_1min=loads, quiet=quiet,
+                     enough_rounds=enough_rounds, warnings=warnings,
                      results=rows, speedups=ratios), f, indent=1)
   return 0
 
