@@ -62,6 +62,7 @@ from vit22b_pax.layers import sharding
 from vit22b_pax.layers import variants
 from vit22b_pax.models import classifier
 from vit22b_pax.optim import adafactor
+from vit22b_pax.perf import compiled as compiled_lib
 from vit22b_pax.perf import flops as flops_lib
 from vit22b_pax.perf import peaks
 
@@ -472,36 +473,14 @@ def parse_mesh(text: str) -> dict[str, int]:
 
 
 def xla_memory_stats(lowered) -> dict[str, int]:
-  """Per-device argument / output / temp bytes of an XLA-compiled step.
-
-  Uses `compiled.memory_analysis()`; where the backend leaves it empty (CPU
-  in jaxlib 0.4.26) the same numbers are read from XLA's own buffer
-  assignment of the compiled module (`xla_dump_to`).
-  """
-  import glob  # pylint: disable=g-import-not-at-top
-  import re  # pylint: disable=g-import-not-at-top
-  import tempfile  # pylint: disable=g-import-not-at-top
-  with tempfile.TemporaryDirectory() as tmp:
-    compiled = lowered.compile(compiler_options={'xla_dump_to': tmp})
-    ma = compiled.memory_analysis()
-    if ma is not None and (ma.argument_size_in_bytes or
-                           ma.temp_size_in_bytes):
-      return dict(argument=ma.argument_size_in_bytes,
-                  output=ma.output_size_in_bytes,
-                  alias=ma.alias_size_in_bytes, temp=ma.temp_size_in_bytes)
-    files = glob.glob(f'{tmp}/*after_optimizations-buffer-assignment.txt')
-    if not files:
-      raise RuntimeError('XLA wrote no buffer assignment; cannot measure.')
-    text = open(max(files, key=len)).read()
-  stats = dict(argument=0, output=0, alias=0, temp=0)
-  for m in re.finditer(r'^allocation \d+: size (\d+), (.*)$', text, re.M):
-    size, desc = int(m.group(1)), m.group(2)
-    if 'parameter' in desc:
-      stats['argument'] += size
-      if 'maybe-live-out' in desc:
-        stats['alias'] += size
-    elif 'output shape' in desc or 'maybe-live-out' in desc:
-      stats['output'] += size
-    elif 'thread-local' not in desc and 'constant' not in desc:
-      stats['temp'] += size
-  return stats
+  """Per-device argument / output / alias / temp bytes of an XLA-compiled
+  step: `compiled.memory_analysis()`, or where the backend leaves it empty
+  (CPU in jaxlib 0.4.26) XLA's own buffer assignment
+  (`perf.compiled.buffer_stats`)."""
+  compiled, _, buffers = compiled_lib.compile_with_dump(lowered)
+  ma = compiled.memory_analysis()
+  if ma is not None and (ma.argument_size_in_bytes or ma.temp_size_in_bytes):
+    return dict(argument=ma.argument_size_in_bytes,
+                output=ma.output_size_in_bytes,
+                alias=ma.alias_size_in_bytes, temp=ma.temp_size_in_bytes)
+  return compiled_lib.buffer_stats(buffers)
