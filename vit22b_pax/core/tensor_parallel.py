@@ -282,8 +282,9 @@ def block_ops(cfg: core_block.BlockConfig, mesh: jax.sharding.Mesh,
   Activations get `block_splits`' sharding constraints; the weight matmuls
   are XLA's partitioning of a plain einsum ('xla') or ring collective
   matmuls in the form each weight's split implies ('ring', 'ring_bidi').
-  The fused block splits its weights with 'xla' and its activations with
-  the rings (`core.block.Ops.split_weights`: one ring per fused weight).
+  The fused block splits its activations (`core.block.Ops.split_weights`
+  False: one ring, or one XLA collective, per fused weight) unless 'mdl'
+  has one device, where 'xla' splits its weights.
 
   Args:
     cfg: the block configuration (for the weights' splits).
@@ -328,6 +329,10 @@ def block_ops(cfg: core_block.BlockConfig, mesh: jax.sharding.Mesh,
     return run
 
   # Rings: one per fused weight (split activations), not one per segment.
+  # XLA's own partitioning too when mdl has > 1 device: a matmul per weight
+  # segment would gather the input and reduce the output once per segment
+  # (3x the bytes at the paper's mesh, docs/scale.md).
+  tp = dict(zip(mesh.axis_names, mesh.devices.shape)).get(mdl, 1) > 1
   return core_block.Ops(in_matmul=mm('md,dk->mk'),
                         out_matmul=mm('mk,kd->md'), shard=shard,
-                        split_weights=matmul == 'xla')
+                        split_weights=matmul == 'xla' and not tp)
