@@ -60,11 +60,17 @@ class BenchTest(test_utils.TestCase):
                      (True, []))
     self.assertEqual(bench.quiet_check([16.0], 16, [100 * gf, 85 * gf]),
                      (True, []))
-    # Loaded: the load after the rounds exceeds the cores.
-    quiet, warnings = bench.quiet_check([1.0, 6.5], 4, [350 * gf, 340 * gf])
+    # The benchmark's own threads load every core: after the rounds up to
+    # 2 x cores is still quiet, more is not; before them, the cores.
+    self.assertTrue(bench.quiet_check([1.0, 6.5], 4, [350 * gf, 340 * gf])[0])
+    quiet, warnings = bench.quiet_check([1.0, 9.0], 4, [350 * gf, 340 * gf])
     self.assertFalse(quiet)
     self.assertLen(warnings, 1)
-    self.assertIn('load average 6.50 exceeds the 4 cores', warnings[0])
+    self.assertIn('load average 9.00 after the rounds exceeds 2 x 4 cores',
+                  warnings[0])
+    quiet, warnings = bench.quiet_check([4.5, 5.0], 4, [350 * gf, 340 * gf])
+    self.assertIn('load average 4.50 before the rounds exceeds the 4 cores',
+                  warnings[0])
     # Drifting: the peaks differ by 20% of the larger.
     quiet, warnings = bench.quiet_check([0.5], 8, [75 * gf, 60 * gf])
     self.assertFalse(quiet)

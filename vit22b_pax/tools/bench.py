@@ -226,16 +226,20 @@ def quiet_check(loads: Sequence[float], cpus: int,
   """Whether a run's timings come from a quiet machine, and why not.
 
   Args:
-    loads: 1-minute load averages sampled around the timed rounds.
+    loads: 1-minute load averages: the first sampled before the timed
+      rounds (only other processes load the machine then), the others
+      after them (the benchmark's own compute threads add up to `cpus`).
     cpus: the host's cores (`os.cpu_count()`).
     peaks_flops: the matmul peaks measured before and after the rounds
       (FLOP/s); empty where the peak is a table value (accelerators).
     tolerance: largest allowed (max - min) / max of the peaks.
 
   Returns:
-    (quiet, warnings): quiet is False if any load exceeds `cpus` or the
-    peaks differ by more than `tolerance` of the larger; one warning line
-    per reason.
+    (quiet, warnings): quiet is False if the load before the rounds
+    exceeds `cpus`, a load after them exceeds 2 x `cpus` (the benchmark's
+    own threads on every core plus as much again from others), or the peaks
+    differ by more than `tolerance` of the larger (the most direct sign of
+    contention during the run); one warning line per reason.
 
   Raises:
     ValueError: no load, cpus < 1, a negative load, or a peak <= 0.
@@ -249,9 +253,14 @@ def quiet_check(loads: Sequence[float], cpus: int,
   if peaks_flops and min(peaks_flops) <= 0:
     raise ValueError(f'Peaks must be > 0, got {list(peaks_flops)}.')
   warnings = []
-  if max(loads) > cpus:
-    warnings.append(f'load average {max(loads):.2f} exceeds the {cpus} '
-                    'cores: other processes ran during the timing')
+  before, after = loads[0], list(loads[1:])
+  if before > cpus:
+    warnings.append(f'load average {before:.2f} before the rounds exceeds '
+                    f'the {cpus} cores: other processes were running')
+  if after and max(after) > 2 * cpus:
+    warnings.append(f'load average {max(after):.2f} after the rounds '
+                    f'exceeds 2 x {cpus} cores (this benchmark accounts for '
+                    f'at most {cpus}): other processes ran during the timing')
   if peaks_flops:
     hi, lo = max(peaks_flops), min(peaks_flops)
     if (hi - lo) / hi > tolerance:
