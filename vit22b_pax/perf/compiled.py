@@ -207,10 +207,12 @@ class CollectiveRow:
 
 def collective_table(text: str, mesh_shape: Sequence[int],
                      axis_names: Sequence[str],
-                     num_layers: int | None = None
+                     num_layers: int | None = None,
+                     mod: hlo.Module | None = None
                      ) -> tuple[list[CollectiveRow], Loops]:
-  """Every collective of a module grouped by (kind, axes, in a layer loop)."""
-  mod = hlo.Module(text)
+  """Every collective of a module grouped by (kind, axes, in a layer loop).
+  `mod`: the text already parsed (parsed here otherwise)."""
+  mod = mod or hlo.Module(text)
   loops = multipliers(mod, num_layers)
   where = {}
   for comp, instrs in mod.comps.items():
@@ -245,15 +247,17 @@ def bytes_by_axis(rows: Sequence[CollectiveRow], in_layer: bool | None,
   return dict(out)
 
 
-def stacked_residuals(text: str, num_layers: int, batch: int
+def stacked_residuals(text: str, num_layers: int, batch: int,
+                      mod: hlo.Module | None = None
                       ) -> list[tuple[str, float]]:
   """(shape, bytes) of [num_layers, batch, ...] arrays a layer loop returns.
 
   A scanned encoder's forward loop stacks what the backward loop needs per
   layer into its output tuple; under remat 'save_nothing' that is each
   block's input. Weights (also [num_layers, ...]) have no batch dim second.
+  `mod`: the text already parsed.
   """
-  mod = hlo.Module(text)
+  mod = mod or hlo.Module(text)
   loops = multipliers(mod, num_layers)
   best: list[tuple[str, float]] = []
   for instrs in mod.comps.values():
@@ -276,11 +280,12 @@ def stacked_residuals(text: str, num_layers: int, batch: int
 
 def largest_collectives(text: str, mesh_shape: Sequence[int],
                         axis_names: Sequence[str],
-                        num_layers: int | None = None, n: int = 10
-                        ) -> list[dict]:
+                        num_layers: int | None = None, n: int = 10,
+                        mod: hlo.Module | None = None) -> list[dict]:
   """The n collectives that send the most bytes per step, with their
-  result shape and the JAX op that made them (HLO metadata)."""
-  mod = hlo.Module(text)
+  result shape and the JAX op that made them (HLO metadata). `mod`: the
+  text already parsed."""
+  mod = mod or hlo.Module(text)
   loops = multipliers(mod, num_layers)
   comp_of = {i.name: c for c, instrs in mod.comps.items() for i in instrs}
   out = []

@@ -179,11 +179,11 @@ def analyse(step, chip: str = 'tpu-v4',
 
   mod = hlo.Module(text)
   rows, loops = compiled_lib.collective_table(text, mesh_shape, axis_names,
-                                              layers)
+                                              layers, mod=mod)
   scanned = any(t == layers for t in loops.trips.values())
   per_block = (compiled_lib.bytes_by_axis(rows, True, layers)
                if scanned else None)
-  residuals = (compiled_lib.stacked_residuals(text, layers, b_dev)
+  residuals = (compiled_lib.stacked_residuals(text, layers, b_dev, mod=mod)
                if scanned else [])
   cost = compiled.cost_analysis()
   cost = cost[0] if isinstance(cost, (list, tuple)) else cost
@@ -215,7 +215,7 @@ def analyse(step, chip: str = 'tpu-v4',
                         bytes_per_step=r.bytes_per_step) for r in rows],
       collective_bytes_per_block=per_block,
       largest_collectives=compiled_lib.largest_collectives(
-          text, mesh_shape, axis_names, layers),
+          text, mesh_shape, axis_names, layers, mod=mod),
       largest_temps=compiled_lib.largest_temps(buffers),
       collective_bytes_per_step=compiled_lib.bytes_by_axis(rows, None),
       replicated_against_plan=replicated,
